@@ -1,0 +1,144 @@
+"""Argument checks shared by every layer: one wording for every error."""
+
+import math
+import numbers
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_finite(name, value, received):
+    if not math.isfinite(float(value)):
+        raise ValueError(
+            f"`{name}` must be finite, received {name}={received!r}.")
+
+
+def check_range(name, value, *, symmetric_around=0.0, min_value=None,
+                max_value=None, number_meaning=None):
+    """Validates a range argument and returns it as a ``(lo, hi)`` float pair.
+
+    A number ``r`` means ``[symmetric_around - r, symmetric_around + r]`` and
+    must be >= 0; a pair ``(lo, hi)`` needs ``lo <= hi``. Bounds, where given,
+    apply to the resulting interval.
+    """
+    meaning = number_meaning or f"[{symmetric_around:g} - r, {symmetric_around:g} + r]"
+    if _is_number(value):
+        _check_finite(name, value, value)
+        if value < 0:
+            raise ValueError(
+                f"`{name}` given as a number r means {meaning} and must be "
+                f">= 0, received {name}={value!r}.")
+        lo, hi = symmetric_around - float(value), symmetric_around + float(value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            _is_number(v) for v in value):
+        for v in value:
+            _check_finite(name, v, value)
+        lo, hi = float(value[0]), float(value[1])
+        if lo > hi:
+            raise ValueError(
+                f"`{name}` given as a pair (lo, hi) needs lo <= hi, received "
+                f"{name}={value!r}.")
+    else:
+        raise ValueError(
+            f"`{name}` must be a number r >= 0 or a pair (lo, hi) of numbers, "
+            f"received {name}={value!r} of type {type(value).__name__}.")
+    if min_value is not None and lo < min_value:
+        raise ValueError(
+            f"`{name}` must stay >= {min_value:g}, received {name}={value!r} "
+            f"(interval [{lo:g}, {hi:g}]).")
+    if max_value is not None and hi > max_value:
+        raise ValueError(
+            f"`{name}` must stay <= {max_value:g}, received {name}={value!r} "
+            f"(interval [{lo:g}, {hi:g}]).")
+    return lo, hi
+
+
+def check_positive_pair(name, value, *, strict=True):
+    """A pair ``(lo, hi)`` of finite numbers with ``0 < lo <= hi``."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(_is_number(v) for v in value)):
+        raise ValueError(
+            f"`{name}` must be a pair (lo, hi) of numbers, received "
+            f"{name}={value!r} of type {type(value).__name__}.")
+    for v in value:
+        _check_finite(name, v, value)
+    lo, hi = float(value[0]), float(value[1])
+    if lo > hi or (lo <= 0 if strict else lo < 0):
+        raise ValueError(
+            f"`{name}` needs 0 {'<' if strict else '<='} lo <= hi, received "
+            f"{name}={value!r}.")
+    return lo, hi
+
+
+def check_value_range(value):
+    name = "value_range"
+    if not (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(_is_number(v) for v in value)):
+        raise ValueError(
+            f"`{name}` must be a pair (lo, hi) of numbers such as (0, 255) or "
+            f"(0, 1), received {name}={value!r}.")
+    for v in value:
+        _check_finite(name, v, value)
+    lo, hi = float(value[0]), float(value[1])
+    if lo >= hi:
+        raise ValueError(f"`{name}` needs lo < hi, received {name}={value!r}.")
+    return lo, hi
+
+
+def check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"`{name}` must be one of {', '.join(repr(c) for c in choices)}, "
+            f"received {name}={value!r}.")
+    return value
+
+
+def check_number(name, value):
+    if not _is_number(value):
+        raise ValueError(
+            f"`{name}` must be a number, received {name}={value!r} of type "
+            f"{type(value).__name__}.")
+    _check_finite(name, value, value)
+    return float(value)
+
+
+def check_bool(name, value):
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"`{name}` must be True or False, received {name}={value!r}.")
+    return value
+
+
+def check_probability(name, value):
+    value = check_number(name, value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"`{name}` must be in [0, 1], received {name}={value!r}.")
+    return value
+
+
+def check_seed(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"`seed` must be None or an integer, received seed={value!r}.")
+    if value < 0:
+        raise ValueError(f"`seed` must be >= 0, received seed={value!r}.")
+    return int(value)
+
+
+def check_data_format(value):
+    if value is None:
+        import keras
+
+        return keras.config.image_data_format()
+    return check_choice("data_format", value, ("channels_last", "channels_first"))
+
+
+def as_config_range(value):
+    """Ranges go into configs as given: a number or a list pair (JSON-safe)."""
+    if isinstance(value, (tuple, list)):
+        return [float(v) for v in value]
+    return value

@@ -1,0 +1,106 @@
+"""Per-image 3x3 affine matrices, built the way ImageDataGenerator builds them.
+
+Every matrix here maps an *output* pixel coordinate ``(x, y, 1)`` (``x`` the
+column, ``y`` the row) to the *input* coordinate it samples from, which is what
+the resampler takes. Builders take ``(B,)`` tensors and return ``(B, 3, 3)``
+float32 tensors, in coordinates centred on the image (see :func:`center`).
+
+Composition: applying layer ``A`` then layer ``B`` samples the input at
+``M_A @ M_B @ p``, so the first layer's matrix goes on the left
+(:func:`compose`).
+"""
+
+import math
+
+from keras import ops
+
+
+def _as_float(x):
+    return ops.cast(ops.convert_to_tensor(x), "float32")
+
+
+def _stack_rows(a00, a01, a02, a10, a11, a12):
+    """Builds ``(B, 3, 3)`` from six ``(B,)`` coefficients (scalars broadcast)."""
+    coefs = [_as_float(a) for a in (a00, a01, a02, a10, a11, a12)]
+    zeros = sum(ops.zeros_like(a) for a in coefs)
+    coefs = [a + zeros for a in coefs]
+    ones = zeros + 1.0
+    rows = coefs + [zeros, zeros, ones]
+    return ops.reshape(ops.stack(rows, axis=-1), (-1, 3, 3))
+
+
+def identity(batch_size):
+    ones = ops.ones((batch_size,), "float32")
+    zeros = ops.zeros((batch_size,), "float32")
+    return _stack_rows(ones, zeros, zeros, zeros, ones, zeros)
+
+
+def rotation(theta_degrees):
+    """ImageDataGenerator's ``theta``: positive is counter-clockwise as shown."""
+    theta = _as_float(theta_degrees) * (math.pi / 180.0)
+    c, s = ops.cos(theta), ops.sin(theta)
+    zeros = ops.zeros_like(theta)
+    return _stack_rows(c, -s, zeros, s, c, zeros)
+
+
+def translation(tx, ty):
+    """ImageDataGenerator's ``tx``/``ty``: the output samples ``x + tx``.
+
+    Content therefore moves by ``-tx`` columns and ``-ty`` rows.
+    """
+    tx, ty = _as_float(tx), _as_float(ty)
+    ones, zeros = ops.ones_like(tx), ops.zeros_like(tx)
+    return _stack_rows(ones, zeros, tx, zeros, ones, ty)
+
+
+def shear(shear_degrees):
+    """ImageDataGenerator's ``shear`` (degrees)."""
+    angle = _as_float(shear_degrees) * (math.pi / 180.0)
+    ones, zeros = ops.ones_like(angle), ops.zeros_like(angle)
+    return _stack_rows(ones, -ops.sin(angle), zeros, zeros, ops.cos(angle), zeros)
+
+
+def zoom(zx, zy):
+    """ImageDataGenerator's ``zx`` (width) and ``zy`` (height); < 1 magnifies."""
+    zx, zy = _as_float(zx), _as_float(zy)
+    zeros = ops.zeros_like(zx)
+    return _stack_rows(zx, zeros, zeros, zeros, zy, zeros)
+
+
+def flip(horizontal, vertical):
+    """Mirrors about the centre; ``horizontal``/``vertical`` are (B,) booleans."""
+    sx = 1.0 - 2.0 * _as_float(horizontal)
+    sy = 1.0 - 2.0 * _as_float(vertical)
+    zeros = ops.zeros_like(sx)
+    return _stack_rows(sx, zeros, zeros, zeros, sy, zeros)
+
+
+def compose(*matrices):
+    """``compose(A, B, C) = A @ B @ C``: A is applied to the image first."""
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = ops.matmul(out, m)
+    return out
+
+
+def center(matrices, height, width):
+    """Moves centred-coordinate matrices to pixel coordinates.
+
+    The centre is ``((W - 1) / 2, (H - 1) / 2)``: the middle of the pixel grid
+    on both axes. (ImageDataGenerator uses ``(H - 1) / 2`` for the column
+    centre too, which is off-centre on non-square images; we do not copy that.)
+    """
+    cx = (_as_float(width) - 1.0) / 2.0
+    cy = (_as_float(height) - 1.0) / 2.0
+    a = matrices
+    # C @ M @ C^-1 with C = translation(cx, cy), written out.
+    a02 = a[:, 0, 2] + cx - a[:, 0, 0] * cx - a[:, 0, 1] * cy
+    a12 = a[:, 1, 2] + cy - a[:, 1, 0] * cx - a[:, 1, 1] * cy
+    return _stack_rows(a[:, 0, 0], a[:, 0, 1], a02, a[:, 1, 0], a[:, 1, 1], a12)
+
+
+def image_data_generator_matrix(theta=0.0, tx=0.0, ty=0.0, shear_degrees=0.0,
+                                zx=1.0, zy=1.0):
+    """``R(theta) @ T(tx, ty) @ Sh(shear) @ Z(zx, zy)``, ImageDataGenerator's order."""
+    return compose(rotation(theta), translation(tx, ty), shear(shear_degrees),
+                   zoom(zx, zy))

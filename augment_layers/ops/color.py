@@ -1,0 +1,72 @@
+"""Element-wise colour operations on channels-last batches.
+
+Each takes ``images`` ``(B, H, W, C)`` and per-image parameters as ``(B,)``
+tensors (or ``(B, C)`` where a parameter is per channel), and a
+``value_range`` ``(lo, hi)``; each returns images clipped to that range.
+"""
+
+from keras import ops
+
+
+def _per_image(param, images):
+    param = ops.cast(param, images.dtype)
+    while len(param.shape) < len(images.shape):
+        param = ops.expand_dims(param, -1 if len(param.shape) == 1 else 1)
+    return param
+
+
+def _per_image_channel(param, images):
+    """``(B, C)`` -> ``(B, 1, 1, C)``; ``(B,)`` -> ``(B, 1, 1, 1)``."""
+    param = ops.cast(param, images.dtype)
+    if len(param.shape) == 2:
+        return param[:, None, None, :]
+    return param[:, None, None, None]
+
+
+def clip(images, value_range):
+    lo, hi = value_range
+    return ops.clip(images, ops.cast(lo, images.dtype),
+                    ops.cast(hi, images.dtype))
+
+
+def brightness(images, factor, value_range=(0, 255)):
+    """Multiplies each image by ``factor`` (ImageDataGenerator's brightness)."""
+    return clip(images * _per_image_channel(factor, images), value_range)
+
+
+def channel_shift(images, shift, value_range=(0, 255)):
+    """Adds ``shift`` to each image; ``(B,)`` for all channels, ``(B, C)`` each."""
+    return clip(images + _per_image_channel(shift, images), value_range)
+
+
+def contrast(images, factor, value_range=(0, 255)):
+    """Scales each image's deviation from its own mean (over H, W, C)."""
+    mean = ops.mean(images, axis=(1, 2, 3), keepdims=True)
+    return clip(mean + (images - mean) * _per_image_channel(factor, images),
+                value_range)
+
+
+def gamma(images, gamma, value_range=(0, 255)):
+    """``lo + (hi - lo) * ((x - lo) / (hi - lo)) ** gamma`` per image."""
+    lo, hi = value_range
+    scale = ops.cast(hi - lo, images.dtype)
+    unit = ops.clip((images - ops.cast(lo, images.dtype)) / scale, 0.0, 1.0)
+    return clip(ops.cast(lo, images.dtype)
+                + scale * ops.power(unit, _per_image_channel(gamma, images)),
+                value_range)
+
+
+def saturation(images, factor, value_range=(0, 255)):
+    """Blends each image with its grey version: 0 grey, 1 unchanged, >1 vivid.
+
+    Grey is the ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B), as in PIL's
+    ``ImageEnhance.Color``. Images without three channels are returned
+    unchanged (clipped).
+    """
+    if images.shape[-1] != 3:
+        return clip(images, value_range)
+    weights = ops.cast(ops.convert_to_tensor([0.299, 0.587, 0.114]),
+                       images.dtype)
+    grey = ops.sum(images * weights, axis=-1, keepdims=True)
+    return clip(grey + (images - grey) * _per_image_channel(factor, images),
+                value_range)
