@@ -1,0 +1,41 @@
+"""Every public layer, with arguments that make it do something visible.
+
+The generic contract test runs on each entry; a new layer joins by adding a
+line here.
+"""
+
+import dataclasses
+from typing import Callable
+
+import augment_layers as al
+
+
+@dataclasses.dataclass
+class Case:
+    id: str
+    make: Callable  # (seed) -> layer
+    geometric: bool = False
+
+
+CASES = [
+    Case("RandomShift", lambda seed=None: al.RandomShift(
+        0.2, (-5, 5), units="fraction", seed=seed), geometric=True),
+    Case("RandomShift_pixels", lambda seed=None: al.RandomShift(
+        4, 6, units="pixels", fill_mode="constant", seed=seed),
+        geometric=True),
+    Case("RandomShear", lambda seed=None: al.RandomShear(
+        20, fill_mode="reflect", seed=seed), geometric=True),
+    Case("RandomZoomAspect", lambda seed=None: al.RandomZoomAspect(
+        0.3, seed=seed), geometric=True),
+    Case("RandomZoomAspect_aspect", lambda seed=None: al.RandomZoomAspect(
+        (0.8, 1.2), aspect_range=(0.7, 1.4), fill_mode="wrap", seed=seed),
+        geometric=True),
+    Case("RandomRotation", lambda seed=None: al.RandomRotation(
+        30, interpolation="nearest", seed=seed), geometric=True),
+    Case("RandomFlip", lambda seed=None: al.RandomFlip(
+        "horizontal_and_vertical", seed=seed), geometric=True),
+    Case("RandomBrightnessRange", lambda seed=None: al.RandomBrightnessRange(
+        (0.5, 1.5), seed=seed)),
+    Case("RandomChannelShift", lambda seed=None: al.RandomChannelShift(
+        40, seed=seed)),
+]

@@ -1,0 +1,77 @@
+"""The generic contract that every public layer passes (tests/layer_cases.py)."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tests.helpers import run_python
+from tests.helpers import small_cnn
+
+
+def test_construct_and_call(layer_case, rng):
+    layer = layer_case.make(seed=11)
+    x = rng.uniform(0, 255, (4, 24, 24, 3)).astype("float32")
+    out = layer(x, training=True)
+    assert tuple(out.shape) == x.shape
+    assert layer.compute_output_shape(x.shape) == x.shape
+    spec = layer.compute_output_spec(keras.KerasTensor((None, 24, 24, 3)))
+    assert spec.shape == (None, 24, 24, 3)
+
+
+def test_config_round_trip(layer_case, rng):
+    layer = layer_case.make(seed=11)
+    config = layer.get_config()
+    rebuilt = type(layer).from_config(config)
+    assert rebuilt.get_config() == config
+    # Also through Keras's generic (de)serialisation, by registered name.
+    generic = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(layer))
+    assert type(generic) is type(layer) and generic.get_config() == config
+    x = rng.uniform(0, 255, (4, 24, 24, 3)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(layer(x, training=True)),
+                                  np.asarray(rebuilt(x, training=True)))
+
+
+def test_keras_file_round_trip_in_new_process(layer_case, rng, tmp_path):
+    model = small_cnn([layer_case.make(seed=11)])
+    x = rng.uniform(0, 255, (8, 24, 24, 3)).astype("float32")
+    y = keras.utils.to_categorical(rng.integers(0, 3, 8), 3)
+    model.compile("adam", "categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "pred.npy", model.predict(x, verbose=0))
+    out = run_python(f"""
+        import numpy as np, keras
+        import augment_layers
+        model = keras.models.load_model({str(path)!r})  # safe_mode default
+        x = np.load({str(tmp_path / 'x.npy')!r})
+        expected = np.load({str(tmp_path / 'pred.npy')!r})
+        np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
+        aug = model.layers[0]
+        assert type(aug).__name__ == {type(model.layers[0]).__name__!r}
+        assert not np.allclose(np.asarray(aug(x, training=True)), x)
+        y = np.eye(3)[np.arange(8) % 3]
+        model.fit(x, y, epochs=1, verbose=0)
+        print("LOADED-OK")
+    """)
+    assert "LOADED-OK" in out
+
+
+def test_fit_a_small_cnn(layer_case, rng):
+    model = small_cnn([layer_case.make(seed=1)])
+    x = rng.uniform(0, 255, (16, 24, 24, 3)).astype("float32")
+    y = keras.utils.to_categorical(rng.integers(0, 3, 16), 3)
+    model.compile("adam", "categorical_crossentropy")
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert all(np.isfinite(history.history["loss"]))
+
+
+def test_runs_under_xla(layer_case, rng):
+    layer = layer_case.make(seed=1)
+    x = tf.constant(rng.uniform(0, 255, (4, 24, 24, 3)).astype("float32"))
+    fn = tf.function(lambda t: layer(t, training=True), jit_compile=True)
+    out = fn(x)
+    assert out.shape == x.shape
+    assert not getattr(layer, "supports_jit", True) is False

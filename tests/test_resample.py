@@ -1,0 +1,86 @@
+"""The pure resampler against scipy.ndimage.affine_transform."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from augment_layers.ops import affine
+from augment_layers.ops import resample
+from tests import reference as ref
+
+MODES = ["constant", "nearest", "reflect", "wrap"]
+
+
+def random_matrices(rng, batch, height, width):
+    params = dict(theta=rng.uniform(-40, 40, batch),
+                  tx=rng.uniform(-4, 4, batch), ty=rng.uniform(-4, 4, batch),
+                  shear_degrees=rng.uniform(-20, 20, batch),
+                  zx=rng.uniform(0.7, 1.3, batch),
+                  zy=rng.uniform(0.7, 1.3, batch))
+    return np.asarray(affine.center(affine.image_data_generator_matrix(
+        **params), height, width))
+
+
+@pytest.mark.parametrize("interpolation,order", [("bilinear", 1),
+                                                 ("nearest", 0)])
+@pytest.mark.parametrize("fill_mode", MODES)
+@pytest.mark.parametrize("jit", [False, True])
+def test_matches_scipy(rng, interpolation, order, fill_mode, jit):
+    batch, height, width = 3, 19, 26  # non-square on purpose
+    images = rng.uniform(0, 255, (batch, height, width, 2)).astype("float32")
+    mats = random_matrices(rng, batch, height, width)
+    fn = resample.affine_transform_impl
+    if jit:
+        fn = tf.function(fn, jit_compile=True)
+    out = np.asarray(fn(tf.constant(images), mats, interpolation, fill_mode,
+                        9.0))
+    for b in range(batch):
+        expected = ref.scipy_affine(images[b], mats[b], fill_mode, 9.0, order)
+        # bilinear: 1e-5 of the range; nearest must pick identical pixels.
+        np.testing.assert_allclose(out[b], expected, atol=255 * 1e-5 + (
+            0 if order else 0), rtol=0)
+
+
+@pytest.mark.parametrize("dx,dy", [(5, 0), (0, 7), (-3, 11), (26, -19)])
+def test_wrap_is_periodic(rng, dx, dy):
+    image = rng.uniform(0, 1, (1, 19, 26, 3)).astype("float32")
+    mats = np.asarray(affine.translation([-dx], [-dy]))
+    out = np.asarray(resample.affine_transform(image, mats, "bilinear",
+                                               "wrap"))
+    np.testing.assert_allclose(out, np.roll(image, (dy, dx), axis=(1, 2)),
+                               atol=1e-6)
+
+
+def test_reflect_is_half_sample_symmetric():
+    row = np.arange(4, dtype="float32")  # a b c d
+    image = np.tile(row, (1, 1, 1))[..., None]  # (1, 1, 4, 1)
+    mats = np.asarray(affine.translation([-4.0], [0.0]))  # content right by 4
+    out = np.asarray(resample.affine_transform(image, mats, "nearest",
+                                               "reflect"))
+    np.testing.assert_array_equal(out[0, 0, :, 0], [3, 2, 1, 0])  # d c b a
+
+
+def test_identity_is_exact_in_every_mode(rng):
+    images = rng.uniform(0, 255, (2, 9, 13, 3)).astype("float32")
+    for mode in MODES:
+        for interpolation in resample.INTERPOLATIONS:
+            out = resample.affine_transform(images, np.asarray(
+                affine.identity(2)), interpolation, mode, -1.0)
+            np.testing.assert_array_equal(np.asarray(out), images)
+
+
+def test_constant_fills_exactly_outside(rng):
+    images = rng.uniform(0, 255, (1, 10, 10, 3)).astype("float32")
+    mats = np.asarray(affine.translation([-3.5], [0.0]))  # right by 3.5 px
+    out = np.asarray(resample.affine_transform(images, mats, "bilinear",
+                                               "constant", 42.0))
+    assert np.all(out[0, :, :3] == 42.0)
+    assert not np.any(out[0, :, 4:] == 42.0)
+
+
+def test_rejects_unknown_options(rng):
+    images = np.zeros((1, 4, 4, 1), "float32")
+    with pytest.raises(ValueError, match="fill_mode"):
+        resample.affine_transform(images, np.eye(3)[None], "bilinear", "mirror")
+    with pytest.raises(ValueError, match="interpolation"):
+        resample.affine_transform(images, np.eye(3)[None], "bicubic", "nearest")
