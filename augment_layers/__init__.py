@@ -10,6 +10,18 @@ from augment_layers.layers import RandomRotation
 from augment_layers.layers import RandomShear
 from augment_layers.layers import RandomShift
 from augment_layers.layers import RandomZoomAspect
-from augment_layers.ops.resample import set_jit_resample
+from augment_layers.layers import RandomLambda
+from augment_layers.layers import RandomAffine
+from augment_layers.layers import Augment
+from augment_layers.layers import ApplyOp
+from augment_layers.layers import FeaturewiseNormalization
+from augment_layers.layers import SamplewiseNormalization
+from augment_layers.layers import ZCAWhitening
+from augment_layers.layers import adapt
+from augment_layers.migration import from_image_data_generator
+from augment_layers.ops import registered as _registered_ops  # noqa: F401
+from augment_layers.ops.compile import set_jit_augment
+from augment_layers.registry import register_op
+from augment_layers.registry import registered_ops
 
 __version__ = "0.1.0"

@@ -8,3 +8,11 @@ from augment_layers.layers.random_rotation import RandomRotation
 from augment_layers.layers.random_shear import RandomShear
 from augment_layers.layers.random_shift import RandomShift
 from augment_layers.layers.random_zoom_aspect import RandomZoomAspect
+from augment_layers.layers.random_lambda import RandomLambda
+from augment_layers.layers.random_affine import RandomAffine
+from augment_layers.layers.augment import Augment
+from augment_layers.layers.standardize import ApplyOp
+from augment_layers.layers.standardize import FeaturewiseNormalization
+from augment_layers.layers.standardize import SamplewiseNormalization
+from augment_layers.layers.standardize import ZCAWhitening
+from augment_layers.layers.standardize import adapt

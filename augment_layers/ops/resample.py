@@ -16,6 +16,8 @@ pixel centres gets ``fill_value`` exactly.
 from keras import backend
 from keras import ops
 
+from augment_layers.ops.compile import compiled
+
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 INTERPOLATIONS = ("bilinear", "nearest")
 
@@ -98,50 +100,6 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
     return ops.cast(out, images.dtype)
 
 
-_compiled = {}
-
-
-def _tf_compiled():
-    """An XLA-compiled copy of the resampler for the TensorFlow backend.
-
-    TensorFlow runs a plain graph of these gathers several times slower than
-    XLA does, and Keras models are not always compiled with XLA (any layer in
-    the model that sets ``supports_jit = False`` turns it off). Calling an
-    XLA-compiled function from a plain graph keeps most of XLA's speed, so the
-    resampler always runs compiled. Inside an XLA cluster the call is inlined.
-    """
-    fn = _compiled.get("tf")
-    if fn is None:
-        import tensorflow as tf
-
-        fn = tf.function(affine_transform_impl, jit_compile=True,
-                         reduce_retracing=True)
-        _compiled["tf"] = fn
-    return fn
-
-
-_use_jit = {"value": True}
-
-
-def set_jit_resample(enabled):
-    """Turns the TensorFlow backend's XLA-compiled resampler on or off.
-
-    On by default. Turn it off where XLA is not wanted (for example in a
-    ``tf.data`` pipeline on a machine whose XLA compile cost outweighs the
-    gain for very small images).
-    """
-    _use_jit["value"] = bool(enabled)
-
-
-def _in_tf_data():
-    import tensorflow as tf
-
-    graph = tf.compat.v1.get_default_graph()
-    # tf.data traces map functions into a FuncGraph named after the dataset op.
-    name = getattr(graph, "name", "") or ""
-    return "Dataset" in name or "dataset" in name
-
-
 def affine_transform(images, matrices, interpolation="bilinear",
                      fill_mode="nearest", fill_value=0.0):
     """Resamples ``images`` by per-image affine ``matrices``, once.
@@ -164,8 +122,8 @@ def affine_transform(images, matrices, interpolation="bilinear",
     if fill_mode not in FILL_MODES:
         raise ValueError(
             f"fill_mode must be one of {FILL_MODES}, got {fill_mode!r}")
-    if backend.backend() == "tensorflow" and _use_jit["value"] and not _in_tf_data():
-        return _tf_compiled()(images, matrices, interpolation, fill_mode,
-                              float(fill_value))
-    return affine_transform_impl(images, matrices, interpolation, fill_mode,
-                                 fill_value)
+    return _compiled_impl(images, matrices, interpolation, fill_mode,
+                          float(fill_value))
+
+
+_compiled_impl = compiled(affine_transform_impl)

@@ -1,0 +1,168 @@
+import keras
+from keras import ops
+
+from augment_layers.layers import validation as v
+from augment_layers.layers.base import (PACKAGE, BaseAugmentation,
+                                        GeometricAugmentation,
+                                        apply_channels_last_batch,
+                                        prepare_images)
+from augment_layers.ops import affine
+from augment_layers.ops import resample
+from augment_layers.ops.compile import compiled
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Augment(keras.layers.Layer):
+    """Applies its layers in order, resampling each geometric run **once**.
+
+    Consecutive geometric layers (shift, shear, zoom, rotation, flip, affine)
+    are composed into one matrix per image and resampled in a single pass;
+    a run breaks where two neighbours ask for different ``fill_mode``,
+    ``fill_value`` or ``interpolation``. Colour layers run in order between
+    runs, and on the TensorFlow backend every stretch of augmentation between
+    plain Keras layers runs as one XLA-compiled function, so consecutive
+    colour layers fuse into one element-wise pass.
+
+    Augmentation layers act only when ``training`` is true. Other Keras layers
+    placed inside (``Rescaling``, normalisation) run always, as
+    ImageDataGenerator's ``standardize`` did; they see channels-last batches.
+
+    Args:
+        layers: list of layers.
+        data_format: ``None`` (the children's, which must agree),
+            ``"channels_last"`` or ``"channels_first"``.
+        **kwargs: passed to ``keras.layers.Layer``.
+
+    Example:
+    >>> augment = Augment([RandomRotation(20), RandomShift(0.1, 0.1),
+    ...                    RandomFlip(), RandomBrightnessRange((0.8, 1.2))])
+    """
+
+    def __init__(self, layers, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(layers, (list, tuple)) or not all(
+                isinstance(layer, keras.layers.Layer) for layer in layers):
+            raise ValueError(
+                "`layers` must be a list of Keras layers, received "
+                f"layers={layers!r}.")
+        formats = {layer.data_format for layer in layers
+                   if isinstance(layer, BaseAugmentation)}
+        if data_format is None:
+            if len(formats) > 1:
+                raise ValueError(
+                    "The layers given to Augment mix data formats "
+                    f"({sorted(formats)}); pass `data_format` explicitly.")
+            data_format = formats.pop() if formats else None
+        self.data_format = v.check_data_format(data_format)
+        self._layers = list(layers)
+        self._stages = _plan(self._layers)
+        self._compiled_stages = [compiled(_stage_runner(stage))
+                                 if stage[0] == "augment" else None
+                                 for stage in self._stages]
+        self.built = True
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def call(self, images, training=None):
+        images = prepare_images(images, self.compute_dtype, self.name)
+        return apply_channels_last_batch(
+            lambda x: self._run(x, bool(training)), images, self.data_format)
+
+    def _run(self, images, training):
+        for stage, runner in zip(self._stages, self._compiled_stages):
+            if stage[0] == "keras":
+                images = stage[1](images, training=training)
+            elif training:
+                shape = ops.shape(images)
+                draws = [[layer.get_random_transformation(shape)
+                          for layer in step[1]] for step in stage[1]]
+                images = runner(images, draws)
+        return images
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def compute_output_spec(self, images, training=None):
+        return keras.KerasTensor(images.shape, dtype=self.compute_dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config["layers"] = [keras.saving.serialize_keras_object(layer)
+                            for layer in self._layers]
+        config["data_format"] = self.data_format
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        layers = config.pop("layers", None)
+        if not isinstance(layers, list):
+            raise ValueError(
+                f"Augment's config needs a list under 'layers', received "
+                f"{layers!r}.")
+        layers = [keras.saving.deserialize_keras_object(layer)
+                  for layer in layers]
+        return cls(layers, **config)
+
+
+def _plan(layers):
+    """Groups layers into stages.
+
+    A stage is ``("keras", layer)`` (a plain layer, run always) or
+    ``("augment", steps)`` where each step is ``("geometric", run, options)``
+    (fused into one resample) or ``("single", [layer])``.
+    """
+    stages, steps = [], []
+    run, options = [], None
+
+    def close_run():
+        nonlocal run, options
+        if run:
+            if len(run) == 1 or options is None:
+                steps.extend(("single", [layer], None) for layer in run)
+            else:
+                steps.append(("geometric", run, options))
+        run, options = [], None
+
+    for layer in layers:
+        if isinstance(layer, GeometricAugmentation):
+            wanted = layer.resample_options
+            if wanted is not None and options is not None and wanted != options:
+                close_run()
+            run.append(layer)
+            options = options if wanted is None else wanted
+        else:
+            close_run()
+            if isinstance(layer, BaseAugmentation):
+                steps.append(("single", [layer], None))
+            else:
+                if steps:
+                    stages.append(("augment", steps))
+                    steps = []
+                stages.append(("keras", layer))
+    close_run()
+    if steps:
+        stages.append(("augment", steps))
+    return stages
+
+
+def _stage_runner(stage):
+    steps = stage[1]
+
+    def run(images, draws):
+        for (kind, layers, options), step_draws in zip(steps, draws):
+            if kind == "single":
+                images = layers[0].transform_images(images, step_draws[0])
+                continue
+            shape = ops.shape(images)
+            matrices = affine.compose(*[
+                layer.transformation_matrix(t, shape[1], shape[2])
+                for layer, t in zip(layers, step_draws)])
+            interpolation, fill_mode, fill_value = options
+            images = resample.affine_transform_impl(
+                images, matrices, interpolation, fill_mode, fill_value)
+        return images
+
+    return run
