@@ -51,3 +51,10 @@ def smooth_image(rng, height, width, channels=3, scale=255.0):
     zoom = (height / small.shape[0], width / small.shape[1], 1)
     img = ndi.zoom(small, zoom, order=1, mode="nearest")[:height, :width]
     return np.clip(img, 0, scale).astype("float32")
+
+
+def away_from_fill_border(fill_mask):
+    """Pixels not on the edge of a constant-fill region (API: 'away from the
+    border'), where float round-off decides between fill and image."""
+    edge = ndi.binary_dilation(fill_mask) & ~ndi.binary_erosion(fill_mask)
+    return ~edge

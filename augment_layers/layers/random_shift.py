@@ -52,6 +52,8 @@ class RandomShift(GeometricAugmentation):
 
 def shift_matrix(dy, dx, units, height, width):
     """Pixel-coordinate matrix that moves content down by dy and right by dx."""
+    dy = keras.ops.cast(dy, "float32")
+    dx = keras.ops.cast(dx, "float32")
     if units == "fraction":
         dy = dy * keras.ops.cast(height, "float32")
         dx = dx * keras.ops.cast(width, "float32")

@@ -88,9 +88,10 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
 
         wx = ops.cast(wx, work_dtype)
         wy = ops.cast(wy, work_dtype)
-        top = corner(y0, x0) + wx * (corner(y0, x0 + 1) - corner(y0, x0))
-        bottom = corner(y0 + 1, x0) + wx * (
-            corner(y0 + 1, x0 + 1) - corner(y0 + 1, x0))
+        top_left, top_right = corner(y0, x0), corner(y0, x0 + 1)
+        bottom_left, bottom_right = corner(y0 + 1, x0), corner(y0 + 1, x0 + 1)
+        top = top_left + wx * (top_right - top_left)
+        bottom = bottom_left + wx * (bottom_right - bottom_left)
         out = top + wy * (bottom - top)
 
     if fill_mode == "constant":
