@@ -1,0 +1,171 @@
+"""The contenders: ours and the peers, each a callable on one batch.
+
+Every factory returns ``(name, group, fn)`` where ``fn(batch)`` augments one
+batch and blocks until the result is ready. ``group`` names the comparison a
+contender belongs to, so ratios are taken within a group.
+"""
+
+import numpy as np
+
+import keras
+
+import augment_layers as al
+
+PIPELINE = dict(rotation_range=20, width_shift_range=0.2,
+                height_shift_range=0.2, shear_range=10, zoom_range=0.2,
+                horizontal_flip=True, brightness_range=(0.8, 1.2))
+
+
+def _block(x):
+    if hasattr(x, "block_until_ready"):
+        return x.block_until_ready()
+    return np.asarray(x)
+
+
+def _compiled_call(layer):
+    """``layer(x, training=True)``, compiled as a user's train step would be."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        fn = tf.function(lambda x: layer(x, training=True))
+        return lambda x: _block(fn(x))
+    if backend == "jax":
+        import jax
+
+        state = [v.value for v in layer.non_trainable_variables]
+
+        @jax.jit
+        def step(x, state):
+            with keras.StatelessScope(state_mapping=list(zip(
+                    layer.non_trainable_variables, state))) as scope:
+                out = layer(x, training=True)
+            new = []
+            for v in layer.non_trainable_variables:
+                value = scope.get_current_value(v)
+                new.append(v.value if value is None else value)
+            return out, new
+
+        def run(x):
+            out, new = step(x, state)
+            state[:] = new
+            return _block(out)
+
+        return run
+    return lambda x: _block(layer(x, training=True))
+
+
+def ours_fused(xla=True):
+    augment = al.from_image_data_generator(**PIPELINE)
+    name = "ours: from_image_data_generator" + ("" if xla else " (no XLA)")
+
+    def fn(x):
+        al.set_jit_augment(xla)
+        try:
+            return call(x)
+        finally:
+            al.set_jit_augment(True)
+
+    call = _compiled_call(augment)
+    return name, "pipeline", fn
+
+
+def ours_random_affine():
+    layers = [al.RandomAffine(rotation_range=20, height_range=0.2,
+                              width_range=0.2, shear_range=10, zoom_range=0.2,
+                              horizontal_flip=True),
+              al.RandomBrightnessRange((0.8, 1.2))]
+    augment = al.Augment(layers)
+    return "ours: RandomAffine + brightness", "pipeline", _compiled_call(augment)
+
+
+def keras_stack():
+    L = keras.layers
+    stack = keras.Sequential([
+        L.RandomRotation(20 / 360), L.RandomTranslation(0.2, 0.2),
+        L.RandomShear(x_factor=0.18, y_factor=0.0), L.RandomZoom(0.2, 0.2),
+        L.RandomFlip("horizontal"),
+        L.RandomBrightness(0.2, value_range=(0, 255))])
+    return "keras 3 built-in stack", "pipeline", _compiled_call(stack)
+
+
+def image_data_generator():
+    from tf_keras.preprocessing.image import ImageDataGenerator
+
+    gen = ImageDataGenerator(**PIPELINE)
+
+    def fn(x):
+        return next(gen.flow(x, batch_size=len(x), shuffle=False))
+
+    return "tf_keras ImageDataGenerator.flow", "pipeline", fn
+
+
+def albumentations(dtype):
+    import albumentations as A
+
+    transform = A.Compose([
+        A.Affine(rotate=(-20, 20), translate_percent=(-0.2, 0.2),
+                 shear=(-10, 10), scale=(0.8, 1.2), border_mode=1, p=1.0),
+        A.HorizontalFlip(p=0.5),
+        A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.0,
+                                   brightness_by_max=False, p=1.0)])
+
+    def fn(x):
+        x = x.astype(dtype) if dtype == "uint8" else x
+        return np.stack([transform(image=img)["image"] for img in x])
+
+    return f"albumentations ({dtype}, 1 process)", "pipeline", fn
+
+
+def numpy_copy():
+    """One read and one write of the batch: the memory-bandwidth limit."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        copy = jax.jit(lambda t: t * 1.0)
+        return ("read+write of the batch (memory limit)", "pipeline",
+                lambda x: _block(copy(x)))
+    return ("read+write of the batch (memory limit)", "pipeline",
+            lambda x: np.asarray(x) * 1.0)
+
+
+SINGLE = [
+    ("shift", lambda: al.RandomShift(0.2, 0.2),
+     lambda: keras.layers.RandomTranslation(0.2, 0.2)),
+    ("shear", lambda: al.RandomShear(10),
+     lambda: keras.layers.RandomShear(x_factor=0.18, y_factor=0.0)),
+    ("zoom", lambda: al.RandomZoomAspect(0.2),
+     lambda: keras.layers.RandomZoom(0.2, 0.2)),
+    ("rotation", lambda: al.RandomRotation(20),
+     lambda: keras.layers.RandomRotation(20 / 360)),
+    ("flip", lambda: al.RandomFlip("horizontal"),
+     lambda: keras.layers.RandomFlip("horizontal")),
+    ("brightness", lambda: al.RandomBrightnessRange((0.8, 1.2)),
+     lambda: keras.layers.RandomBrightness(0.2, value_range=(0, 255))),
+]
+
+
+def single_layers():
+    out = []
+    for name, ours, theirs in SINGLE:
+        out.append((f"ours: {type(ours()).__name__}", f"single:{name}",
+                    _compiled_call(ours())))
+        out.append((f"keras: {type(theirs()).__name__}", f"single:{name}",
+                    _compiled_call(theirs())))
+    return out
+
+
+def pipeline_contenders(cpu_peers=True):
+    out = [ours_fused(True), ours_fused(False), ours_random_affine(),
+           keras_stack(), numpy_copy()]
+    if cpu_peers:
+        try:
+            out.append(image_data_generator())
+        except ImportError:
+            pass
+        try:
+            out.append(albumentations("uint8"))
+            out.append(albumentations("float32"))
+        except ImportError:
+            pass
+    return out

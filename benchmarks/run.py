@@ -1,0 +1,238 @@
+"""Runs the contenders interleaved, so they share the machine's noise."""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+
+import numpy as np
+
+SIZES = [(64, 224), (256, 64), (8, 1024)]  # (batch, side)
+
+
+def rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakRSS:
+    """Peak process RSS above the level at entry, sampled every 2 ms."""
+
+    def __enter__(self):
+        self.base = self.peak = rss_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def _poll(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_bytes())
+            time.sleep(0.002)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_bytes())
+        self.extra = self.peak - self.base
+
+
+def device_name():
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        dev = jax.devices()[0]
+        if dev.platform == "gpu":
+            return dev.device_kind.replace(" ", "_")
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            details = tf.config.experimental.get_device_details(gpus[0])
+            return details.get("device_name", "gpu").replace(" ", "_")
+    return f"cpu-{os.cpu_count()}core-{platform.machine()}"
+
+
+def gpu_peak_bytes_reset():
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        stats = jax.devices()[0].memory_stats() or {}
+        return stats.get("peak_bytes_in_use")
+    return None
+
+
+def measure(contenders, batch, reps, warmup=2, min_time=0.0):
+    """Median seconds per call of each contender, interleaved by round."""
+    times = {name: [] for name, _, _ in contenders}
+    memory = {}
+    for name, _, fn in contenders:
+        for _ in range(warmup):
+            fn(batch)
+        with PeakRSS() as peak:
+            fn(batch)
+        memory[name] = peak.extra
+    for _ in range(reps):
+        for name, _, fn in contenders:
+            start = time.perf_counter()
+            fn(batch)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}, memory
+
+
+def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
+        plot=True, quiet=False):
+    from benchmarks import contenders as C
+
+    results = {"device": device_name(), "backend": None, "sizes": []}
+    import keras
+
+    results["backend"] = keras.backend.backend()
+    rng = np.random.default_rng(0)
+    for batch_size, side in sizes:
+        batch = rng.uniform(0, 255, (batch_size, side, side, 3)).astype(
+            "float32")
+        if not cpu_peers and keras.backend.backend() == "jax":
+            import jax
+
+            # On a GPU, time the augmentation, not the host-to-device copy.
+            batch = jax.device_put(batch)
+        entries = C.pipeline_contenders(cpu_peers=cpu_peers)
+        if single and (batch_size, side) == sizes[0]:
+            entries += C.single_layers()
+        secs, mem = measure(entries, batch, reps)
+        nbytes = batch_size * side * side * 3 * 4
+        rows = []
+        for name, group, _ in entries:
+            rows.append({"name": name, "group": group,
+                         "images_per_s": batch_size / secs[name],
+                         "peak_extra_rss_mb": mem[name] / 2**20})
+        results["sizes"].append({"batch": batch_size, "side": side,
+                                 "batch_mb": nbytes / 2**20,
+                                 "rows": rows})
+        if not quiet:
+            print(format_table(results["sizes"][-1]))
+    results["targets"] = check_targets(results)
+    if not quiet:
+        for line in results["targets"]:
+            print(line)
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+        path = os.path.join(out_dir, f"{results['device']}.json")
+        with open(path, "w") as f:
+            json.dump(results, f, indent=1)
+        if plot:
+            plot_results(results, os.path.join(out_dir,
+                                               f"{results['device']}.png"))
+        if not quiet:
+            print(f"wrote {path}")
+    return results
+
+
+OURS = "ours: from_image_data_generator"
+
+
+def format_table(size):
+    rows = size["rows"]
+    ours = {r["group"]: r for r in rows if r["name"].startswith("ours")}
+    fused = next(r for r in rows if r["name"] == OURS)
+    lines = [f"\nbatch {size['batch']} at {size['side']}x{size['side']}x3 "
+             f"float32 ({size['batch_mb']:.0f} MB)",
+             f"{'contender':44s} {'images/s':>10s} {'ours/it':>8s} "
+             f"{'peak extra RSS MB':>18s}"]
+    for r in rows:
+        ref = fused if r["group"] == "pipeline" else ours[r["group"]]
+        ratio = ref["images_per_s"] / r["images_per_s"]
+        lines.append(f"{r['name']:44s} {r['images_per_s']:10.1f} "
+                     f"{ratio:7.2f}x {r['peak_extra_rss_mb']:18.1f}")
+    return "\n".join(lines)
+
+
+def _rate(size, name):
+    for r in size["rows"]:
+        if r["name"] == name:
+            return r["images_per_s"]
+    return None
+
+
+def check_targets(results):
+    """The issue's CPU targets at 224², batch 64, as PASS/MISS lines."""
+    lines = []
+    size = next((s for s in results["sizes"] if s["side"] == 224), None)
+    if size is None:
+        return lines
+    ours = _rate(size, OURS)
+
+    def target(label, peer, factor):
+        rate = _rate(size, peer)
+        if rate is None:
+            return
+        ratio = ours / rate
+        lines.append(f"[{'PASS' if ratio >= factor else 'MISS'}] {label}: "
+                     f"{ratio:.2f}x (target {factor}x)")
+
+    target("fused vs Keras 3 stack", "keras 3 built-in stack", 6.0)
+    target("fused vs ImageDataGenerator", "tf_keras ImageDataGenerator.flow",
+           8.0)
+    target("fused vs albumentations uint8 (stretch)",
+           "albumentations (uint8, 1 process)", 1.0)
+    groups = {r["group"] for r in size["rows"] if r["group"] != "pipeline"}
+    for group in sorted(groups):
+        rows = [r for r in size["rows"] if r["group"] == group]
+        mine = next(r for r in rows if r["name"].startswith("ours"))
+        theirs = next(r for r in rows if not r["name"].startswith("ours"))
+        ratio = mine["images_per_s"] / theirs["images_per_s"]
+        lines.append(f"[{'PASS' if ratio >= 1.0 else 'MISS'}] {group}: "
+                     f"{mine['name']} vs {theirs['name']}: {ratio:.2f}x "
+                     "(target 1.0x)")
+    return lines
+
+
+def plot_results(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = results["sizes"]
+    fig, axes = plt.subplots(len(sizes), 1, figsize=(9, 3.2 * len(sizes)))
+    axes = np.atleast_1d(axes)
+    for ax, size in zip(axes, sizes):
+        rows = [r for r in size["rows"] if r["group"] == "pipeline"]
+        names = [r["name"] for r in rows]
+        rates = [r["images_per_s"] for r in rows]
+        colors = ["tab:blue" if n.startswith("ours") else "tab:gray"
+                  for n in names]
+        ax.barh(names, rates, color=colors)
+        ax.set_xscale("log")
+        ax.set_xlabel("images/s (log scale)")
+        ax.set_title(f"{results['device']}: batch {size['batch']} at "
+                     f"{size['side']}²")
+        ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--tiny", action="store_true",
+                        help="one tiny size, for tests")
+    parser.add_argument("--out", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "results"))
+    args = parser.parse_args(argv)
+    sizes = [(4, 32)] if args.tiny else SIZES
+    run(sizes=sizes, reps=args.reps, out_dir=args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""The benchmark module runs (how fast is the benchmark's business, not ours)."""
+
+import json
+
+from benchmarks import run
+
+
+def test_benchmark_runs_on_a_tiny_size(tmp_path):
+    results = run.run(sizes=[(2, 16)], reps=1, out_dir=str(tmp_path),
+                      quiet=True)
+    names = {r["name"] for r in results["sizes"][0]["rows"]}
+    assert run.OURS in names and "keras 3 built-in stack" in names
+    assert any(r["group"].startswith("single:") for r in
+               results["sizes"][0]["rows"])
+    files = {p.name for p in tmp_path.iterdir()}
+    assert f"{results['device']}.json" in files
+    assert f"{results['device']}.png" in files
+    saved = json.loads((tmp_path / f"{results['device']}.json").read_text())
+    assert saved["sizes"][0]["rows"][0]["images_per_s"] > 0
+    table = run.format_table(results["sizes"][0])
+    assert "ours/it" in table
