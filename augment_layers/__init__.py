@@ -19,6 +19,7 @@ from augment_layers.layers import SamplewiseNormalization
 from augment_layers.layers import ZCAWhitening
 from augment_layers.layers import adapt
 from augment_layers.migration import from_image_data_generator
+from augment_layers.preview import preview
 from augment_layers.ops import registered as _registered_ops  # noqa: F401
 from augment_layers.ops.compile import set_jit_augment
 from augment_layers.registry import register_op

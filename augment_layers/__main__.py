@@ -1,15 +1,15 @@
-"""Command line: ``python -m augment_layers demo``."""
+"""``python -m augment_layers demo`` and ``python -m augment_layers preview``."""
 
+import os
 import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["demo"]:
-        print("augment_layers demo: coming soon.")
-        return 0
-    print("usage: python -m augment_layers demo", file=sys.stderr)
-    return 2
+    from augment_layers.cli import main as cli_main
+
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

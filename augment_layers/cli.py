@@ -1,0 +1,131 @@
+"""``python -m augment_layers preview IMAGE ... -o grid.png``."""
+
+import argparse
+import json
+import os
+import sys
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def parse_idg(text):
+    """``'rotation_range=20,zoom_range=0.2,horizontal_flip=True'`` -> dict."""
+    import ast
+
+    kwargs = {}
+    for item in filter(None, (p.strip() for p in _split(text))):
+        if "=" not in item:
+            raise CliError(f"--idg expects name=value pairs, got {item!r}")
+        name, value = item.split("=", 1)
+        try:
+            kwargs[name.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            raise CliError(f"--idg: cannot read the value of {name.strip()}: "
+                           f"{value.strip()!r}") from None
+    return kwargs
+
+
+def _split(text):
+    """Splits on commas outside brackets, so ranges like (0.8, 1.2) survive."""
+    depth, current = 0, ""
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            yield current
+            current = ""
+        else:
+            current += ch
+    yield current
+
+
+def layer_from_config(config):
+    import keras
+
+    import augment_layers as al
+
+    if isinstance(config, dict) and "class_name" in config:
+        return keras.saving.deserialize_keras_object(config)
+    if isinstance(config, dict):
+        return al.from_image_data_generator(**config)
+    raise CliError("the config must be a JSON object: a serialized layer "
+                   "(with 'class_name') or ImageDataGenerator arguments")
+
+
+def load_image(path):
+    if not os.path.exists(path):
+        raise CliError(f"no such file: {path}")
+    try:
+        from PIL import Image
+
+        import numpy as np
+
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"), dtype="float32")
+    except Exception as e:  # PIL raises many kinds for a bad file
+        raise CliError(f"cannot read {path} as an image ({e})") from None
+
+
+def preview_command(args):
+    image = load_image(args.image)
+    if args.config and args.idg:
+        raise CliError("give --config or --idg, not both")
+    try:
+        if args.config:
+            if not os.path.exists(args.config):
+                raise CliError(f"no such file: {args.config}")
+            try:
+                with open(args.config) as f:
+                    config = json.load(f)
+            except json.JSONDecodeError as e:
+                raise CliError(f"{args.config} is not valid JSON ({e})") from None
+            layer = layer_from_config(config)
+        else:
+            kwargs = parse_idg(args.idg or "rotation_range=20,"
+                               "width_shift_range=0.1,height_shift_range=0.1,"
+                               "zoom_range=0.2,horizontal_flip=True")
+            layer = layer_from_config(kwargs)
+    except CliError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise CliError(f"bad config: {str(e).splitlines()[0]}") from None
+    from augment_layers.preview import preview
+
+    fig = preview(layer, image, n=args.n, seed=args.seed)
+    fig.savefig(args.output, dpi=80)
+    print(f"wrote {args.output}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m augment_layers")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="train with and without augmentation")
+    demo.add_argument("--out", default="demo_out")
+    demo.add_argument("--epochs", type=int, default=40)
+    demo.add_argument("--limit", type=int, default=None,
+                      help="use only this many images (for quick checks)")
+    prev = sub.add_parser("preview", help="a grid of augmentations of IMAGE")
+    prev.add_argument("image")
+    prev.add_argument("--config", help="JSON: a layer config, or "
+                      "ImageDataGenerator arguments")
+    prev.add_argument("--idg", help="ImageDataGenerator arguments, e.g. "
+                      "'rotation_range=20,zoom_range=0.2'")
+    prev.add_argument("-o", "--output", default="grid.png")
+    prev.add_argument("-n", type=int, default=9)
+    prev.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            from augment_layers.demo import run_demo
+
+            run_demo(out_dir=args.out, epochs=args.epochs, limit=args.limit)
+        else:
+            preview_command(args)
+    except CliError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
