@@ -1,0 +1,116 @@
+"""The main job, the preview, the command line and the README's code."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import augment_layers as al
+from tests.helpers import ROOT
+
+
+def test_demo_pipeline_at_a_tiny_size(tmp_path):
+    from augment_layers.demo import run_demo
+
+    summary = run_demo(out_dir=str(tmp_path), epochs=1, limit=120, verbose=0)
+    assert summary["keras_reload_equal"] and summary["savedmodel_equal"]
+    for key in ("keras", "savedmodel", "preview"):
+        assert os.path.exists(summary["files"][key])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(saved["results"]) == {"plain", "augmented"}
+
+
+def test_preview_returns_a_figure_with_n_axes(rng):
+    image = rng.uniform(0, 255, (40, 50, 3)).astype("float32")
+    fig = al.preview(al.RandomRotation(30), image, n=9, seed=1)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 9
+    fig4 = al.preview(al.RandomFlip(), image, n=4)
+    assert len([ax for ax in fig4.axes if ax.images]) == 4
+    # Same seed, same grid.
+    a = al.preview(al.RandomRotation(30), image, seed=3).axes[0].images[0]
+    b = al.preview(al.RandomRotation(30), image, seed=3).axes[0].images[0]
+    np.testing.assert_array_equal(a.get_array(), b.get_array())
+    with pytest.raises(ValueError, match="one image"):
+        al.preview(al.RandomFlip(), image[None])
+
+
+def cli(*args, cwd=None):
+    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-m", "augment_layers", *args],
+                          capture_output=True, text=True, env=env,
+                          cwd=cwd or ROOT, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("img") / "photo.png"
+    data = np.random.default_rng(0).integers(0, 255, (48, 64, 3), "uint8")
+    Image.fromarray(data).save(path)
+    return path
+
+
+def test_cli_preview_success(photo, tmp_path):
+    out = tmp_path / "grid.png"
+    result = cli("preview", str(photo), "--idg",
+                 "rotation_range=20,zoom_range=(0.8, 1.1),horizontal_flip=True",
+                 "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.exists() and out.stat().st_size > 1000
+    config = tmp_path / "c.json"
+    import keras
+
+    config.write_text(json.dumps(keras.saving.serialize_keras_object(
+        al.Augment([al.RandomShear(10), al.RandomFlip()]))))
+    result = cli("preview", str(photo), "--config", str(config), "-o",
+                 str(tmp_path / "g2.png"))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("case", ["missing", "unreadable", "bad_config"])
+def test_cli_errors_are_one_line_exit_2(photo, tmp_path, case):
+    if case == "missing":
+        args = ["preview", str(tmp_path / "nope.jpg")]
+    elif case == "unreadable":
+        bad = tmp_path / "bad.jpg"
+        bad.write_text("not an image")
+        args = ["preview", str(bad)]
+    else:
+        args = ["preview", str(photo), "--idg", "rotation_range=-5"]
+    result = cli(*args, "-o", str(tmp_path / "x.png"))
+    assert result.returncode == 2
+    lines = [l for l in result.stderr.strip().splitlines() if l.strip()
+             and not l.startswith(("I0", "W0", "E0", "WARNING", "To enable"))]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def python_blocks():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_has_the_sections():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    for needle in ("make demo", "make test", "## Custom ops and export",
+                   "docs/preview.png", "notebooks/01_tour.ipynb"):
+        assert needle in text
+    assert os.path.exists(os.path.join(ROOT, "docs", "preview.png"))
+    quick = python_blocks()[0]
+    assert len(quick.strip().splitlines()) <= 15
+
+
+@pytest.mark.parametrize("index", range(len(python_blocks())))
+def test_readme_code_block_runs(index, tmp_path):
+    code = python_blocks()[index]
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        cwd=tmp_path, timeout=300,
+        env=dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 0, result.stderr[-3000:]
