@@ -54,33 +54,30 @@ def check_range(name, value, *, symmetric_around=0.0, min_value=None,
     return lo, hi
 
 
-def check_positive_pair(name, value, *, strict=True):
-    """A pair ``(lo, hi)`` of finite numbers with ``0 < lo <= hi``."""
+def _finite_pair(name, value, example=""):
+    """A pair ``(lo, hi)`` of finite numbers, as floats (order unchecked)."""
     if not (isinstance(value, (tuple, list)) and len(value) == 2
             and all(_is_number(v) for v in value)):
         raise ValueError(
-            f"`{name}` must be a pair (lo, hi) of numbers, received "
+            f"`{name}` must be a pair (lo, hi) of numbers{example}, received "
             f"{name}={value!r} of type {type(value).__name__}.")
     for v in value:
         _check_finite(name, v, value)
-    lo, hi = float(value[0]), float(value[1])
-    if lo > hi or (lo <= 0 if strict else lo < 0):
+    return float(value[0]), float(value[1])
+
+
+def check_positive_pair(name, value):
+    """A pair ``(lo, hi)`` of finite numbers with ``0 < lo <= hi``."""
+    lo, hi = _finite_pair(name, value)
+    if lo > hi or lo <= 0:
         raise ValueError(
-            f"`{name}` needs 0 {'<' if strict else '<='} lo <= hi, received "
-            f"{name}={value!r}.")
+            f"`{name}` needs 0 < lo <= hi, received {name}={value!r}.")
     return lo, hi
 
 
 def check_value_range(value):
     name = "value_range"
-    if not (isinstance(value, (tuple, list)) and len(value) == 2
-            and all(_is_number(v) for v in value)):
-        raise ValueError(
-            f"`{name}` must be a pair (lo, hi) of numbers such as (0, 255) or "
-            f"(0, 1), received {name}={value!r}.")
-    for v in value:
-        _check_finite(name, v, value)
-    lo, hi = float(value[0]), float(value[1])
+    lo, hi = _finite_pair(name, value, " such as (0, 255) or (0, 1)")
     if lo >= hi:
         raise ValueError(f"`{name}` needs lo < hi, received {name}={value!r}.")
     return lo, hi
