@@ -5,7 +5,7 @@ tensors (or ``(B, C)`` where a parameter is per channel), and a
 ``value_range`` ``(lo, hi)``; each returns images clipped to that range.
 """
 
-from keras import ops
+from keras import KerasTensor, backend, ops
 
 
 def _per_image(param, images):
@@ -24,7 +24,14 @@ def _per_image_channel(param, images):
 
 
 def clip(images, value_range):
+    """Clips a tensor that the calling op has just computed (a temporary).
+
+    On PyTorch, which runs op by op, the temporary is clipped in place, so an
+    op holds one full-size result rather than two (autograd still sees it).
+    """
     lo, hi = value_range
+    if backend.backend() == "torch" and not isinstance(images, KerasTensor):
+        return images.clamp_(float(lo), float(hi))
     return ops.clip(images, ops.cast(lo, images.dtype),
                     ops.cast(hi, images.dtype))
 
@@ -60,11 +67,13 @@ def saturation(images, factor, value_range=(0, 255)):
     """Blends each image with its grey version: 0 grey, 1 unchanged, >1 vivid.
 
     Grey is the ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B), as in PIL's
-    ``ImageEnhance.Color``. Images without three channels are returned
-    unchanged (clipped).
+    ``ImageEnhance.Color``; the images must have three (RGB) channels.
     """
     if images.shape[-1] != 3:
-        return clip(images, value_range)
+        raise ValueError(
+            "The saturation op needs RGB images with 3 channels, received "
+            f"images with {images.shape[-1]} channels (shape "
+            f"{tuple(images.shape)}).")
     weights = ops.cast(ops.convert_to_tensor([0.299, 0.587, 0.114]),
                        images.dtype)
     grey = ops.sum(images * weights, axis=-1, keepdims=True)

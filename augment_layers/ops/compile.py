@@ -5,8 +5,10 @@ and a user's model is not always XLA-compiled (any layer with
 ``supports_jit = False`` in it turns XLA off for the whole model). Calling an
 XLA-compiled function from a plain graph keeps most of XLA's speed, so on the
 TensorFlow backend the augmentation work always runs compiled; inside an
-XLA cluster the call is simply inlined. JAX and PyTorch run the function as
-it is (their users jit the whole step).
+XLA cluster the call is simply inlined. On JAX the function is ``jax.jit``-ed
+likewise (inlined when the user's step is already traced), which also keeps
+an eager call from materialising every intermediate. PyTorch runs the
+function as it is.
 """
 
 from keras import backend
@@ -15,11 +17,14 @@ _state = {"enabled": True}
 
 
 def set_jit_augment(enabled):
-    """Turns the TensorFlow backend's XLA-compiled augmentation on or off."""
+    """Turns the XLA-compiled augmentation (TensorFlow, JAX) on or off."""
     _state["enabled"] = bool(enabled)
 
 
-def _in_tf_data():
+def in_tf_data():
+    """True while tf.data traces a map function (TensorFlow backend only)."""
+    if backend.backend() != "tensorflow":
+        return False
     import tensorflow as tf
 
     # tf.data traces map functions into graphs named after the dataset op;
@@ -29,8 +34,22 @@ def _in_tf_data():
     return "Dataset" in name or "dataset" in name
 
 
-def compiled(fn):
-    """Wraps ``fn`` so that it runs XLA-compiled on the TensorFlow backend."""
+def compiled(fn, static_argnums=()):
+    """Wraps ``fn`` so that it runs XLA-compiled on TensorFlow and JAX.
+
+    ``static_argnums``: the arguments that are Python constants (modes,
+    fill values); JAX compiles once per value of them.
+    """
+    if backend.backend() == "jax":
+        import jax
+
+        jitted = jax.jit(fn, static_argnums=static_argnums)
+
+        def run(*args):
+            return jitted(*args) if _state["enabled"] else fn(*args)
+
+        run.python_function = fn
+        return run
     if backend.backend() != "tensorflow":
         return fn
     import tensorflow as tf
@@ -39,7 +58,7 @@ def compiled(fn):
                          autograph=False)
 
     def run(*args):
-        if not _state["enabled"] or _in_tf_data():
+        if not _state["enabled"] or in_tf_data():
             return fn(*args)
         return jitted(*args)
 

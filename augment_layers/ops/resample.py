@@ -44,14 +44,61 @@ def _inside(coord, size):
     return ops.logical_and(coord >= -_EDGE_TOLERANCE, coord <= upper)
 
 
+# Without a compiler (PyTorch) every intermediate is a full-size tensor; above
+# this many output values a batch is resampled a band of rows at a time, so
+# the temporaries of one band stay small (8 MiB per float32 tensor) and are
+# reused band after band.
+_EAGER_BAND_VALUES = 1 << 21
+
+
 def affine_transform_impl(images, matrices, interpolation="bilinear",
                           fill_mode="nearest", fill_value=0.0):
+    """:func:`affine_transform` without the compiled wrapper (for fusing)."""
+    if backend.backend() == "torch" and None not in images.shape:
+        batch, height, width, channels = images.shape
+        rows = max(1, _EAGER_BAND_VALUES // max(1, batch * width * channels))
+        if rows < height:
+            return _resample_in_bands(images, matrices, interpolation,
+                                      fill_mode, fill_value, rows)
+    return _resample_rows(images, matrices, interpolation, fill_mode,
+                          fill_value, 0, None)
+
+
+def _resample_in_bands(images, matrices, interpolation, fill_mode, fill_value,
+                       rows):
+    """PyTorch only: writes bands of output rows into one preallocated output.
+
+    A loop over bands of rows, not over the batch: each band is vectorised
+    over every image. Writing in place (``keras.ops.slice_update`` copies the
+    whole output on PyTorch, and a final ``concatenate`` would hold every band
+    and the result at once) keeps the peak at the output plus one band.
+    """
+    import torch
+
+    images = ops.convert_to_tensor(images)
+    height = images.shape[1]
+    out = torch.empty_like(images)
+    for start in range(0, height, rows):
+        count = min(rows, height - start)
+        out[:, start:start + count] = _resample_rows(
+            images, matrices, interpolation, fill_mode, fill_value,
+            start, count)
+    return out
+
+
+def _resample_rows(images, matrices, interpolation, fill_mode, fill_value,
+                   row_start, row_count):
+    """Output rows ``[row_start, row_start + row_count)`` (None: all)."""
     shape = ops.shape(images)
     batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
     matrices = ops.cast(matrices, "float32")
 
     xs = ops.cast(ops.arange(width), "float32")[None, None, :]
-    ys = ops.cast(ops.arange(height), "float32")[None, :, None]
+    if row_count is None:
+        ys = ops.cast(ops.arange(height), "float32")[None, :, None]
+    else:
+        ys = ops.cast(ops.arange(row_start, row_start + row_count),
+                      "float32")[None, :, None]
 
     def coef(i, j):
         return matrices[:, i, j][:, None, None]
@@ -59,6 +106,10 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
     # Source coordinates of every output pixel: (B, H, W).
     src_x = coef(0, 0) * xs + coef(0, 1) * ys + coef(0, 2)
     src_y = coef(1, 0) * xs + coef(1, 1) * ys + coef(1, 2)
+
+    inside = None
+    if fill_mode == "constant":
+        inside = ops.logical_and(_inside(src_x, width), _inside(src_y, height))
 
     flat = ops.reshape(images, (-1, channels))
     base = ops.reshape(ops.arange(batch, dtype="int32") * (height * width),
@@ -69,33 +120,42 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
         iy = _map_index(iy, height, fill_mode)
         return ops.take(flat, base + iy * width + ix, axis=0)
 
+    # Where a backend runs op by op (PyTorch, or the compiled path switched
+    # off), every name below holds a full-size tensor until it is dropped:
+    # the `del`s and the row-by-row blend keep at most two gathered corners
+    # alive at once.
     if interpolation == "nearest":
         ix = ops.cast(ops.floor(src_x + 0.5), "int32")
+        del src_x
         iy = ops.cast(ops.floor(src_y + 0.5), "int32")
+        del src_y
         out = gather(iy, ix)
+        del ix, iy
     else:
-        x0f = ops.floor(src_x)
-        y0f = ops.floor(src_y)
-        wx = (src_x - x0f)[..., None]
-        wy = (src_y - y0f)[..., None]
-        x0 = ops.cast(x0f, "int32")
-        y0 = ops.cast(y0f, "int32")
         work_dtype = "float32" if backend.standardize_dtype(images.dtype) in (
             "float16", "bfloat16") else images.dtype
+        # The far neighbours are ceil(), not floor() + 1: on an exact pixel
+        # centre (weight 0) both neighbours are the same pixel, so a NaN or
+        # inf next door never leaks in through a weight of zero.
+        x0f = ops.floor(src_x)
+        wx = ops.cast((src_x - x0f)[..., None], work_dtype)
+        x0, x1 = ops.cast(x0f, "int32"), ops.cast(ops.ceil(src_x), "int32")
+        del src_x, x0f
+        y0f = ops.floor(src_y)
+        wy = ops.cast((src_y - y0f)[..., None], work_dtype)
+        y0, y1 = ops.cast(y0f, "int32"), ops.cast(ops.ceil(src_y), "int32")
+        del src_y, y0f
 
-        def corner(iy, ix):
-            return ops.cast(gather(iy, ix), work_dtype)
+        def row(iy):
+            """One row of neighbours, blended along x."""
+            left = ops.cast(gather(iy, x0), work_dtype)
+            return left + wx * (ops.cast(gather(iy, x1), work_dtype) - left)
 
-        wx = ops.cast(wx, work_dtype)
-        wy = ops.cast(wy, work_dtype)
-        top_left, top_right = corner(y0, x0), corner(y0, x0 + 1)
-        bottom_left, bottom_right = corner(y0 + 1, x0), corner(y0 + 1, x0 + 1)
-        top = top_left + wx * (top_right - top_left)
-        bottom = bottom_left + wx * (bottom_right - bottom_left)
-        out = top + wy * (bottom - top)
+        top = row(y0)
+        out = top + wy * (row(y1) - top)
+        del top
 
-    if fill_mode == "constant":
-        inside = ops.logical_and(_inside(src_x, width), _inside(src_y, height))
+    if inside is not None:
         fill = ops.cast(fill_value, out.dtype)
         out = ops.where(inside[..., None], out, fill)
     return ops.cast(out, images.dtype)
@@ -127,4 +187,4 @@ def affine_transform(images, matrices, interpolation="bilinear",
                           float(fill_value))
 
 
-_compiled_impl = compiled(affine_transform_impl)
+_compiled_impl = compiled(affine_transform_impl, static_argnums=(2, 3, 4))
