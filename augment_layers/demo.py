@@ -24,7 +24,7 @@ def load_digits(size=32, limit=None):
 
     data = sk_digits()
     x = data.images.astype("float32")[..., None] * (255.0 / 16.0)
-    x = np.asarray(keras.ops.image.resize(x, (size, size)))
+    x = keras.ops.convert_to_numpy(keras.ops.image.resize(x, (size, size)))
     x = np.clip(x, 0, 255)
     y = data.target.astype("int32")
     order = np.random.default_rng(0).permutation(len(x))
@@ -46,6 +46,8 @@ def augmentation():
 
 def perturb(x):
     """The fixed-seed 'real world' test: moved, sheared, zoomed, darkened."""
+    import keras
+
     import augment_layers as al
 
     layers = [al.RandomAffine(rotation_range=(-15, 15),
@@ -55,7 +57,7 @@ def perturb(x):
               al.RandomBrightnessRange((0.5, 0.8), seed=99)]
     for layer in layers:
         x = layer(x, training=True)
-    return np.asarray(x)
+    return keras.ops.convert_to_numpy(x)
 
 
 def build_model(front, input_shape):

@@ -29,6 +29,7 @@ def preview(layer, image, n=9, seed=None, value_range=None):
         value_range: ``(lo, hi)`` of the pixels for display; by default
             ``(0, 255)`` unless the image's values lie within ``[0, 1]``.
     """
+    import keras
     from matplotlib.figure import Figure  # no pyplot: works headless
 
     image = np.asarray(image)
@@ -39,7 +40,7 @@ def preview(layer, image, n=9, seed=None, value_range=None):
         raise ValueError(f"`n` must be a positive integer, received n={n!r}.")
     layer = _with_seed(layer, seed)
     batch = np.repeat(image[None].astype("float32"), n, axis=0)
-    out = np.asarray(layer(batch, training=True), dtype="float32")
+    out = keras.ops.convert_to_numpy(layer(batch, training=True)).astype("float32")
     if value_range is None:
         value_range = (0.0, 1.0) if image.max() <= 1.0 else (0.0, 255.0)
     lo, hi = value_range

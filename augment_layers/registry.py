@@ -96,3 +96,11 @@ def op_keywords(op):
     names = {p.name for p in params
              if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     return names, var_kw
+
+
+def required_keywords(op):
+    """Names of the parameters after ``images`` that have no default."""
+    params = list(inspect.signature(op).parameters.values())[1:]
+    return [p.name for p in params
+            if p.default is p.empty and p.kind in (
+                p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.POSITIONAL_ONLY)]

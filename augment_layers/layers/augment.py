@@ -3,8 +3,10 @@ from keras import ops
 
 from augment_layers.layers import validation as v
 from augment_layers.layers.base import (PACKAGE, BaseAugmentation,
+                                        DRAW_LOCK, CheckedConfig,
                                         GeometricAugmentation,
                                         apply_channels_last_batch,
+                                        check_input_before_conversion,
                                         prepare_images)
 from augment_layers.ops import affine
 from augment_layers.ops import resample
@@ -12,7 +14,7 @@ from augment_layers.ops.compile import compiled
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class Augment(keras.layers.Layer):
+class Augment(CheckedConfig, keras.layers.Layer):
     """Applies its layers in order, resampling each geometric run **once**.
 
     Consecutive geometric layers (shift, shear, zoom, rotation, flip, affine)
@@ -65,6 +67,10 @@ class Augment(keras.layers.Layer):
     def layers(self):
         return list(self._layers)
 
+    def __call__(self, images, *args, **kwargs):
+        check_input_before_conversion(images, self.name)
+        return super().__call__(images, *args, **kwargs)
+
     def call(self, images, training=None):
         images = prepare_images(images, self.compute_dtype, self.name)
         return apply_channels_last_batch(
@@ -76,8 +82,9 @@ class Augment(keras.layers.Layer):
                 images = stage[1](images, training=training)
             elif training:
                 shape = ops.shape(images)
-                draws = [[layer.get_random_transformation(shape)
-                          for layer in step[1]] for step in stage[1]]
+                with DRAW_LOCK:  # one call's draws together, across threads
+                    draws = [[layer.draw(shape) for layer in step[1]]
+                             for step in stage[1]]
                 images = runner(images, draws)
         return images
 
@@ -95,7 +102,7 @@ class Augment(keras.layers.Layer):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def build_from_checked_config(cls, config):
         config = dict(config)
         layers = config.pop("layers", None)
         if not isinstance(layers, list):

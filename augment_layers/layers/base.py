@@ -12,17 +12,48 @@ which lets :class:`augment_layers.Augment` compose several of them and
 resample once.
 """
 
+import threading
+
 import keras
+import numpy as np
 from keras import backend
 from keras import ops
 
 from augment_layers.ops import resample
+from augment_layers.layers import draws
 from augment_layers.layers import validation as v
 
 PACKAGE = "augment_layers"
+DRAW_LOCK = threading.RLock()
 
 
-class BaseAugmentation(keras.layers.Layer):
+class CheckedConfig:
+    """``from_config`` that fails clearly on a tampered config.
+
+    Every argument is validated by the constructor; this adds the keys that
+    Keras itself reads (``name``, ``trainable``, ``dtype``) and turns any
+    other failure into a ``ValueError`` naming the layer, so that a bad file
+    never crashes deep inside a backend.
+    """
+
+    @classmethod
+    def from_config(cls, config):
+        v.check_common_config(cls.__name__, config)
+        try:
+            return cls.build_from_checked_config(config)
+        except (ValueError, TypeError):
+            raise
+        except Exception as error:  # noqa: BLE001 (re-raised, named)
+            raise ValueError(
+                f"Invalid config for {cls.__name__}: {type(error).__name__}: "
+                f"{error}") from error
+
+    @classmethod
+    def build_from_checked_config(cls, config):
+        return super().from_config(config)
+
+
+class BaseAugmentation(CheckedConfig, keras.layers.Layer):
     """Base class of every augmentation layer.
 
     Args:
@@ -51,18 +82,38 @@ class BaseAugmentation(keras.layers.Layer):
         raise NotImplementedError
 
     # -- shared mechanics ----------------------------------------------------
-    def uniform(self, batch_size, low, high):
-        """``(B,)`` float32 draws from ``U(low, high)`` off the layer's stream."""
-        return keras.random.uniform((batch_size,), low, high, dtype="float32",
-                                    seed=self.seed_generator)
+    def uniform(self, batch_size, low, high, per_image=()):
+        """``(B, *per_image)`` float32 draws from ``U(low, high)``.
+
+        Every draw of every layer comes through here. Under a
+        ``tf.distribute`` strategy each replica runs this on its own shard
+        with a copy of the same seed state, so the draw is made for all
+        replicas and each keeps its own slice: replicas never augment alike
+        (see :mod:`augment_layers.layers.draws`).
+        """
+        return draws.uniform(self, (batch_size, *per_image), low, high)
 
     def bernoulli(self, batch_size, probability=0.5):
         return self.uniform(batch_size, 0.0, 1.0) < probability
 
+    def draw(self, shape):
+        """:meth:`get_random_transformation`, one thread at a time.
+
+        Advancing the seed state is a read and then a write; two threads
+        calling one layer at once could otherwise read the same state and
+        draw the same parameters.
+        """
+        with DRAW_LOCK:
+            return self.get_random_transformation(shape)
+
     def augment(self, images):
         """Augments a channels-last batch in the compute dtype."""
-        transformation = self.get_random_transformation(ops.shape(images))
+        transformation = self.draw(ops.shape(images))
         return self.transform_images(images, transformation)
+
+    def __call__(self, images, *args, **kwargs):
+        check_input_before_conversion(images, self.name)
+        return super().__call__(images, *args, **kwargs)
 
     def call(self, images, training=None):
         images = prepare_images(images, self.compute_dtype, self.name)
@@ -83,8 +134,41 @@ class BaseAugmentation(keras.layers.Layer):
         return config
 
 
+def _is_ml_float(dtype):
+    """bfloat16 and friends (ml_dtypes): NumPy kind 'V', yet real floats."""
+    try:
+        return backend.standardize_dtype(dtype) in ("bfloat16", "float16")
+    except ValueError:
+        return False
+
+
+def check_input_before_conversion(images, layer_name):
+    """Refuses what Keras would fail on, obscurely, while converting inputs."""
+    if isinstance(images, (np.ndarray, np.generic)) and (
+            images.dtype.kind not in "biuf") and not _is_ml_float(images.dtype):
+        raise ValueError(
+            f"{layer_name} expects images of a real numeric dtype (float or "
+            f"integer), received a NumPy array of dtype {images.dtype}.")
+    if backend.backend() == "tensorflow":
+        return
+    if not type(images).__module__.startswith("tensorflow"):
+        return
+    import tensorflow as tf
+
+    if tf.inside_function():
+        raise RuntimeError(
+            f"{layer_name} received a symbolic tf.Tensor, as inside "
+            f"tf.data's Dataset.map, while Keras runs on the "
+            f"{backend.backend()!r} backend. Our layers run on the active "
+            "backend only: put them in the model (they run on the "
+            "accelerator, inside its jit-compiled step, and are identity at "
+            "inference), or use KERAS_BACKEND=tensorflow to augment inside "
+            "tf.data.")
+
+
 def prepare_images(images, compute_dtype, layer_name="layer"):
     """Checks rank and dtype, and casts to the compute dtype."""
+    check_input_before_conversion(images, layer_name)
     if not hasattr(images, "shape") or not hasattr(images, "dtype"):
         images = ops.convert_to_tensor(images)
     dtype = backend.standardize_dtype(images.dtype)
@@ -106,6 +190,8 @@ def prepare_images(images, compute_dtype, layer_name="layer"):
 def apply_channels_last_batch(fn, images, data_format):
     """Runs ``fn`` on ``images`` as a channels-last batch, then restores them."""
     unbatched = len(images.shape) == 3
+    if not unbatched and images.shape[0] == 0:
+        return images  # an empty batch: nothing to draw or move
     if unbatched:
         images = ops.expand_dims(images, 0)
     if data_format == "channels_first":
@@ -167,11 +253,6 @@ class ColorAugmentation(BaseAugmentation):
     def __init__(self, value_range=(0, 255), **kwargs):
         super().__init__(**kwargs)
         self.value_range = v.check_value_range(value_range)
-
-    def clip(self, images):
-        lo, hi = self.value_range
-        return ops.clip(images, ops.cast(lo, images.dtype),
-                        ops.cast(hi, images.dtype))
 
     def get_config(self):
         config = super().get_config()

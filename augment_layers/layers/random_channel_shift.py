@@ -36,8 +36,7 @@ class RandomChannelShift(ColorAugmentation):
         lo, hi = self.channel_shift_range
         if self.per_channel:
             # (B, C): one offset per channel of each image.
-            shift = keras.random.uniform((shape[0], shape[3]), lo, hi,
-                                         seed=self.seed_generator)
+            shift = self.uniform(shape[0], lo, hi, per_image=(shape[3],))
         else:
             shift = self.uniform(shape[0], lo, hi)
         return {"shift": shift}

@@ -49,6 +49,13 @@ class RandomLambda(ColorAugmentation):
                     f"take (its keywords: {sorted(names)}); received "
                     f"params={params!r}.")
             self.ranges[key] = v.check_range(f"params[{key!r}]", value)
+        missing = [name for name in registry.required_keywords(fn)
+                   if name not in params and name != "value_range"]
+        if missing:
+            raise ValueError(
+                f"`params` must give a range for every argument of op "
+                f"{self.op!r} without a default; missing {missing}, received "
+                f"params={params!r}.")
         self.params = {k: v.as_config_range(x) for k, x in params.items()}
         self.probability = v.check_probability("probability", probability)
         self._pass_value_range = "value_range" in names

@@ -11,11 +11,11 @@ from keras import ops
 
 from augment_layers import registry
 from augment_layers.layers import validation as v
-from augment_layers.layers.base import PACKAGE
+from augment_layers.layers.base import PACKAGE, CheckedConfig
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class ApplyOp(keras.layers.Layer):
+class ApplyOp(CheckedConfig, keras.layers.Layer):
     """Applies a registered op always (ImageDataGenerator's
     ``preprocessing_function``), saved by name.
 
@@ -27,6 +27,12 @@ class ApplyOp(keras.layers.Layer):
     def __init__(self, op, **kwargs):
         super().__init__(**kwargs)
         self.op = registry.op_name(op)
+        missing = registry.required_keywords(registry.get_op(self.op))
+        if missing:
+            raise ValueError(
+                f"`op` {self.op!r} needs the arguments {missing}, which "
+                "ApplyOp cannot give: it calls op(images). Use RandomLambda "
+                f"with params for them, received op={op!r}.")
         self.built = True
 
     def call(self, images):
@@ -40,7 +46,7 @@ class ApplyOp(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class SamplewiseNormalization(keras.layers.Layer):
+class SamplewiseNormalization(CheckedConfig, keras.layers.Layer):
     """Per image: subtract its mean and/or divide by its std (+1e-6).
 
     ImageDataGenerator's ``samplewise_center`` and
@@ -70,7 +76,7 @@ class SamplewiseNormalization(keras.layers.Layer):
         return config
 
 
-class _AdaptedLayer(keras.layers.Layer):
+class _AdaptedLayer(CheckedConfig, keras.layers.Layer):
     """A layer whose statistics come from ``adapt(data)``; saved as weights."""
 
     def _weights_for(self, shape):
@@ -82,11 +88,30 @@ class _AdaptedLayer(keras.layers.Layer):
             raise ValueError(
                 f"{type(self).__name__} needs the image size and channels to be "
                 f"known, received input shape {tuple(input_shape)}.")
+        self._image_shape = shape
         for name, wshape in self._weights_for(shape).items():
             setattr(self, name, self.add_weight(
                 shape=wshape, initializer="zeros", trainable=False, name=name))
         self.adapted = self.add_weight(shape=(), initializer="zeros",
                                        trainable=False, name="adapted")
+
+    # How much of (H, W, C) the statistics fix: the channels, or everything.
+    _fixed_dims = 1
+
+    def check_images(self, images):
+        """A clear error when the images do not fit the adapted statistics."""
+        if len(images.shape) != 4:
+            raise ValueError(
+                f"{self.name} expects a batch (B, H, W, C), received shape "
+                f"{tuple(images.shape)}.")
+        expected = self._image_shape[-self._fixed_dims:]
+        got = tuple(images.shape[-self._fixed_dims:])
+        if any(g is not None and g != e for g, e in zip(got, expected)):
+            what = "channels" if self._fixed_dims == 1 else "(H, W, C)"
+            raise ValueError(
+                f"{self.name} was built for {what} {expected}, received "
+                f"images of shape {tuple(images.shape)}.")
+        return ops.cast(images, self.compute_dtype)
 
     def adapt(self, data):
         """Computes the statistics from ``data`` (an array of images)."""
@@ -126,7 +151,7 @@ class FeaturewiseNormalization(_AdaptedLayer):
         return {"mean": mean, "std": std}
 
     def call(self, images):
-        x = ops.cast(images, self.compute_dtype)
+        x = self.check_images(images)
         if self.center:
             x = x - ops.cast(self.mean, x.dtype)
         if self.std_normalization:
@@ -158,6 +183,8 @@ class ZCAWhitening(_AdaptedLayer):
         if self.epsilon < 0:
             raise ValueError(f"`epsilon` must be >= 0, received epsilon={epsilon!r}.")
 
+    _fixed_dims = 3
+
     def _weights_for(self, shape):
         d = int(np.prod(shape))
         return {"mean": (shape[-1],), "matrix": (d, d)}
@@ -171,7 +198,7 @@ class ZCAWhitening(_AdaptedLayer):
         return {"mean": mean, "matrix": (u * s_inv) @ u.T}
 
     def call(self, images):
-        x = ops.cast(images, self.compute_dtype)
+        x = self.check_images(images)
         x = x - ops.cast(self.mean, x.dtype)
         shape = ops.shape(x)
         flat = ops.reshape(x, (shape[0], -1))
@@ -203,7 +230,7 @@ def adapt(model_or_layer, data, batch_size=256):
             layer.adapt(x, batch_size=batch_size)
         elif hasattr(layer, "layers"):
             adapt(layer, x, batch_size)
-        out = [np.asarray(layer(x[i:i + batch_size], training=False))
+        out = [ops.convert_to_numpy(layer(x[i:i + batch_size], training=False))
                for i in range(0, len(x), batch_size)]
         x = np.concatenate(out) if out else x
     return model_or_layer

@@ -139,3 +139,32 @@ def as_config_range(value):
     if isinstance(value, (tuple, list)):
         return [float(v) for v in value]
     return value
+
+
+def check_common_config(class_name, config):
+    """The keys of a layer config that Keras itself reads."""
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"{class_name}'s config must be a dict, received {config!r}.")
+    name = config.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ValueError(
+            f"{class_name}'s config: `name` must be a string, received "
+            f"name={name!r}.")
+    trainable = config.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise ValueError(
+            f"{class_name}'s config: `trainable` must be True or False, "
+            f"received trainable={trainable!r}.")
+    dtype = config.get("dtype")
+    if isinstance(dtype, dict):
+        module, kind = dtype.get("module"), dtype.get("class_name")
+        if not (isinstance(module, str) and module.startswith("keras")
+                and isinstance(kind, str) and kind.endswith("DTypePolicy")):
+            raise ValueError(
+                f"{class_name}'s config: `dtype` must be a dtype name or a "
+                f"Keras DTypePolicy, received dtype={dtype!r}.")
+    elif dtype is not None and not isinstance(dtype, str):
+        raise ValueError(
+            f"{class_name}'s config: `dtype` must be a dtype name or a Keras "
+            f"DTypePolicy, received dtype={dtype!r}.")
