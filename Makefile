@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
+# The whole suite under TensorFlow, then the layer tests under JAX and PyTorch.
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile -q -rs
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadfile -q -rs --durations=15
+	KERAS_BACKEND=tensorflow $(PYTEST) --durations=15
+	KERAS_BACKEND=jax AL_PROPERTY_EXAMPLES=25 $(PYTEST) -m "not tensorflow_only"
+	KERAS_BACKEND=torch AL_PROPERTY_EXAMPLES=25 $(PYTEST) -m "not tensorflow_only"
 
 demo: $(STAMP)
 	$(PY) -m augment_layers demo

@@ -10,3 +10,8 @@ def test_contrast(images, factor, value_range=(0, 255)):
     mean = keras.ops.mean(images, axis=(1, 2, 3), keepdims=True)
     out = mean + (images - mean) * factor[:, None, None, None]
     return keras.ops.clip(out, value_range[0], value_range[1])
+
+
+@al.register_op("test_invert")
+def test_invert(images, value_range=(0, 255)):
+    return value_range[0] + value_range[1] - images

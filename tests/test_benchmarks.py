@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from benchmarks import run
+
+pytestmark = pytest.mark.tensorflow_only
 
 
 def test_benchmark_runs_on_a_tiny_size(tmp_path):

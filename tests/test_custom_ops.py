@@ -118,7 +118,9 @@ def test_bad_params():
     with pytest.raises(ValueError, match="`params`"):
         al.RandomLambda("brightness", [("factor", 1)])
     with pytest.raises(ValueError, match="`probability`"):
-        al.RandomLambda("brightness", probability=1.5)
+        al.RandomLambda("brightness", {"factor": 1.2}, probability=1.5)
+    with pytest.raises(ValueError, match=r"missing \['factor'\]"):
+        al.RandomLambda("brightness")
 
 
 def test_register_op_refuses_a_different_function_under_a_taken_name():

@@ -12,6 +12,8 @@ import pytest
 import augment_layers as al
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.tensorflow_only
+
 
 def test_demo_pipeline_at_a_tiny_size(tmp_path):
     from augment_layers.demo import run_demo

@@ -8,6 +8,8 @@ import tensorflow as tf
 import augment_layers as al
 from tests import layer_cases
 
+pytestmark = pytest.mark.tensorflow_only
+
 
 def build(front):
     model = keras.Sequential(

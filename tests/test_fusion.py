@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import augment_layers as al
+from tests.backend import layer_hlo
 from tests import reference as ref
 from tests.helpers import run_python, small_cnn
 
@@ -49,9 +49,7 @@ def test_geometric_run_is_planned_as_one_resample():
     assert [s[0] for s in steps] == ["geometric", "single"]
     assert len(steps[0][1]) == 5  # four layers and the flip, one resample
     # Under XLA the fused stage holds exactly one bilinear resample: 4 gathers.
-    x = tf.zeros((2, 16, 16, 3))
-    fn = tf.function(lambda t: augment(t, training=True), jit_compile=True)
-    hlo = fn.experimental_get_compiler_ir(x)(stage="hlo")
+    hlo = layer_hlo(augment, np.zeros((2, 16, 16, 3), "float32"))
     assert hlo.count(" gather(") == 4
 
 

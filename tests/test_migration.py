@@ -81,6 +81,8 @@ def test_parameter_distributions_match(rng):
     gen = ImageDataGenerator(**config)
     np.random.seed(0)
     idg = [gen.get_random_transform((h, w, 3)) for _ in range(n)]
+    # Seeded, so that the 9 KS tests at p > 1e-3 are not a lottery per run.
+    keras.utils.set_random_seed(1)
     augment = al.from_image_data_generator(**config)
     affine, shift, bright = augment.layers
     ours = affine.get_random_transformation((n, h, w, 3))

@@ -9,6 +9,8 @@ from nbclient import NotebookClient
 
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.tensorflow_only
+
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
 
 

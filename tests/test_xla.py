@@ -1,29 +1,28 @@
-"""All layers stacked, compiled with XLA; and a jit-compiled Keras fit."""
+"""All layers stacked, compiled with XLA; and a jit-compiled Keras fit.
+
+On JAX the fit is a ``jax.jit``-compiled train step; Keras's own geometric
+layers switch that off, ours do not.
+"""
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tests import layer_cases
+from tests.backend import jit_layer_call
+from tests.backend import layer_hlo
+from tests.backend import to_numpy
 from tests.helpers import small_cnn
 
 
 def test_all_layers_stacked_under_xla(rng):
-    layers = [case.make(seed=i) for i, case in enumerate(layer_cases.CASES)]
-
-    @tf.function(jit_compile=True)
-    def augment(x):
-        for layer in layers:
-            x = layer(x, training=True)
-        return x
-
-    x = tf.constant(rng.uniform(0, 255, (4, 32, 32, 3)).astype("float32"))
-    out = augment(x)
-    assert out.shape == x.shape
-    assert np.all(np.isfinite(out.numpy()))
-    # Really compiled: XLA's HLO exists for the whole function.
-    hlo = augment.experimental_get_compiler_ir(x)(stage="hlo")
-    assert "gather" in hlo
+    stack = keras.Sequential([keras.Input((32, 32, 3))] + [
+        case.make(seed=i) for i, case in enumerate(layer_cases.CASES)])
+    x = rng.uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    out = to_numpy(jit_layer_call(stack, x))
+    assert out.shape == x.shape and np.all(np.isfinite(out))
+    assert not np.allclose(out, x)
+    # Really compiled: XLA's HLO exists for the whole stack.
+    assert "gather" in layer_hlo(stack, x)
 
 
 def test_model_fit_with_jit_compile(rng):
@@ -36,3 +35,13 @@ def test_model_fit_with_jit_compile(rng):
     y = keras.utils.to_categorical(rng.integers(0, 3, 16), 3)
     history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
+
+
+def test_keras_geometric_layer_switches_jit_off_ours_do_not():
+    def compiled(front):
+        model = small_cnn([front])
+        model.compile("adam", "categorical_crossentropy", jit_compile=True)
+        return model.jit_compile
+
+    assert compiled(keras.layers.RandomRotation(0.1)) is False
+    assert compiled(layer_cases.CASES[0].make()) is True

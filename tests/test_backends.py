@@ -1,0 +1,248 @@
+"""Every Keras backend, tf.data, and training on more than one device.
+
+The layer tests themselves run under each backend (``make test`` runs pytest
+once per backend). The tests here look across backends, so they run once,
+from the TensorFlow process, and start a fresh interpreter per backend.
+"""
+
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import augment_layers as al
+from tests import backend_script
+from tests.backend import BACKEND
+from tests.backend import tensorflow_only
+from tests.helpers import run_python
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """Per backend: fixed-parameter outputs, draws, and a trained model."""
+    root = tmp_path_factory.mktemp("backends")
+    for name in BACKENDS:
+        out = run_python(
+            f"import runpy, sys; sys.argv = ['x', 'save', {str(root / name)!r}]"
+            "; runpy.run_module('tests.backend_script', run_name='__main__')",
+            env={"KERAS_BACKEND": name})
+        assert f"SAVED {name}" in out
+    return root
+
+
+@tensorflow_only
+@pytest.mark.parametrize("other", ["jax", "torch"])
+def test_fixed_parameters_agree_across_backends(saved, other):
+    reference = np.load(saved / "tensorflow" / "fixed.npz")
+    candidate = np.load(saved / other / "fixed.npz")
+    assert sorted(reference.files) == sorted(candidate.files)
+    assert len(reference.files) >= 15
+    for name in reference.files:
+        ref, got = reference[name], candidate[name]
+        assert got.shape == ref.shape and got.dtype == np.float32, name
+        span = 255.0 if name != "samplewise" else np.ptp(ref)
+        # Within 1e-4 of the value range, everywhere.
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4 * span,
+                                   err_msg=f"{name} on {other}")
+        # The layer really did something: a fixed transform, not identity.
+        assert not np.allclose(ref, backend_script.fixed_input(), atol=1), name
+
+
+@tensorflow_only
+@pytest.mark.parametrize("other", ["jax", "torch"])
+def test_random_parameters_have_the_same_distributions(saved, other):
+    reference = np.load(saved / "tensorflow" / "draws.npz")
+    candidate = np.load(saved / other / "draws.npz")
+    for name in reference.files:
+        a, b = reference[name], candidate[name]
+        assert not np.array_equal(a, b) or name.startswith("flip"), name
+        if name.startswith("flip"):  # Bernoulli(0.5): compare the rates.
+            assert abs(a.mean() - b.mean()) < 0.05, name
+            continue
+        assert stats.ks_2samp(a, b).pvalue > 1e-3, name
+
+
+@tensorflow_only
+@pytest.mark.parametrize("source,target", [("tensorflow", "jax"),
+                                           ("jax", "torch"),
+                                           ("torch", "tensorflow")])
+def test_keras_file_saved_under_one_backend_loads_under_another(
+        saved, source, target):
+    out = run_python(
+        f"import runpy, sys; sys.argv = ['x', 'load', {str(saved / source)!r}]"
+        "; runpy.run_module('tests.backend_script', run_name='__main__')",
+        env={"KERAS_BACKEND": target})
+    assert f"LOADED {target}" in out and "RandomLambda" in out
+
+
+# -- tf.data ------------------------------------------------------------------
+
+def _dataset_run(seed, parallel, n=256, batch=8):
+    import tensorflow as tf
+
+    image = np.random.default_rng(0).uniform(0, 255, (1, 16, 16, 3))
+    x = np.repeat(image.astype("float32"), n, axis=0)
+    augment = al.Augment([al.RandomShift(0.3, 0.3, seed=seed),
+                          al.RandomRotation(20, seed=seed + 1),
+                          al.RandomBrightnessRange((0.5, 1.5), seed=seed + 2)])
+    ds = tf.data.Dataset.from_tensor_slices((x, np.zeros(n))).batch(batch)
+    ds = ds.map(lambda images, labels: (augment(images, training=True),
+                                        labels),
+                num_parallel_calls=tf.data.AUTOTUNE if parallel else None)
+    return np.concatenate([images for images, _ in ds.as_numpy_iterator()])
+
+
+@tensorflow_only
+def test_tf_data_map_in_parallel_gives_every_image_its_own_parameters():
+    out = _dataset_run(seed=1, parallel=True)
+    assert out.dtype == np.float32 and np.all(np.isfinite(out))
+    # 256 copies of one image: every output differs from every other, so no
+    # two parallel map calls drew the same parameters.
+    assert len({image.tobytes() for image in out}) == len(out)
+
+
+@tensorflow_only
+def test_tf_data_map_is_deterministic_by_seed():
+    first = _dataset_run(seed=1, parallel=False)
+    np.testing.assert_array_equal(first, _dataset_run(seed=1, parallel=False))
+    assert not np.array_equal(first, _dataset_run(seed=5, parallel=False))
+    assert len({image.tobytes() for image in first}) == len(first)
+
+
+@tensorflow_only
+def test_tf_data_pipeline_trains_a_model():
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 255, (32, 16, 16, 3)).astype("float32")
+    y = np.eye(3)[np.arange(32) % 3]
+    augment = al.from_image_data_generator(
+        rotation_range=20, width_shift_range=0.1, height_shift_range=2,
+        shear_range=8, zoom_range=0.2, horizontal_flip=True,
+        brightness_range=(0.7, 1.3), channel_shift_range=10)
+    ds = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(32).batch(8)
+          .map(lambda a, b: (augment(a, training=True), b),
+               num_parallel_calls=tf.data.AUTOTUNE)
+          .prefetch(tf.data.AUTOTUNE))
+    model = keras.Sequential([keras.Input((16, 16, 3)),
+                              keras.layers.Rescaling(1 / 255.0),
+                              keras.layers.Flatten(),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", jit_compile=True)
+    history = model.fit(ds, epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+
+
+@pytest.mark.skipif(BACKEND == "tensorflow",
+                    reason="on TensorFlow the layers work inside tf.data")
+def test_tf_data_on_another_backend_is_a_clear_error():
+    import tensorflow as tf
+
+    layer = al.RandomShift(0.2, 0.2)
+    ds = tf.data.Dataset.from_tensor_slices(np.zeros((4, 8, 8, 3), "float32"))
+    with pytest.raises(RuntimeError, match="tf.data.*backend") as info:
+        ds.batch(2).map(lambda a: layer(a, training=True))
+    assert "KERAS_BACKEND=tensorflow" in str(info.value)
+
+
+# -- distribution ---------------------------------------------------------------
+
+@tensorflow_only
+def test_mirrored_strategy_replicas_augment_differently():
+    out = run_python("""
+        import os
+        os.environ["KERAS_BACKEND"] = "tensorflow"
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import keras, numpy as np
+        import augment_layers as al
+
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        assert strategy.num_replicas_in_sync == 2
+        with strategy.scope():
+            augment = al.Augment([al.RandomShift(0.3, 0.3, seed=3),
+                                  al.RandomRotation(20, seed=4),
+                                  al.RandomChannelShift(30, seed=5)])
+            model = keras.Sequential([
+                keras.Input((16, 16, 3)), augment,
+                keras.layers.Rescaling(1 / 255.0), keras.layers.Flatten(),
+                keras.layers.Dense(2)])
+            model.compile("adam", "mse")
+        rng = np.random.default_rng(0)
+        x = rng.uniform(0, 255, (16, 16, 16, 3)).astype("float32")
+        history = model.fit(x, rng.normal(size=(16, 2)), batch_size=8,
+                            epochs=3, verbose=0)
+        assert np.all(np.isfinite(history.history["loss"]))
+
+        # The same image on both replicas: their outputs must differ.
+        same = np.repeat(x[:1], 8, axis=0)
+        dist = strategy.experimental_distribute_dataset(
+            tf.data.Dataset.from_tensor_slices(same).batch(8))
+
+        @tf.function
+        def step(batch):
+            return strategy.run(lambda t: augment(t, training=True),
+                                args=(batch,))
+
+        shards = [np.asarray(t) for batch in dist for t in
+                  strategy.experimental_local_results(step(batch))]
+        assert [s.shape for s in shards] == [(4, 16, 16, 3)] * 2
+        assert not np.allclose(shards[0], shards[1])
+        images = np.concatenate(shards)
+        assert len({i.tobytes() for i in images}) == 8
+        print("MIRRORED-OK")
+    """)
+    assert "MIRRORED-OK" in out
+
+
+@tensorflow_only
+def test_jax_data_parallel_replicas_augment_differently():
+    out = run_python("""
+        import jax, keras, numpy as np
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
+        import augment_layers as al
+
+        devices = jax.devices()
+        assert len(devices) == 2, devices
+        distribution = keras.distribution.DataParallel(devices=devices)
+        keras.distribution.set_distribution(distribution)
+        augment = al.Augment([al.RandomShift(0.3, 0.3, seed=1),
+                              al.RandomRotation(20, seed=2),
+                              al.RandomBrightnessRange((0.5, 1.5), seed=3)])
+        inputs = keras.Input((16, 16, 3))
+        model = keras.Sequential([
+            inputs, augment, keras.layers.Rescaling(1 / 255.0),
+            keras.layers.Flatten(), keras.layers.Dense(2)])
+        model.compile("adam", "mse", jit_compile=True)
+        rng = np.random.default_rng(0)
+        x = rng.uniform(0, 255, (16, 16, 16, 3)).astype("float32")
+        history = model.fit(x, rng.normal(size=(16, 2)), batch_size=8,
+                            epochs=3, verbose=0)
+        assert np.all(np.isfinite(history.history["loss"]))
+
+        # One jitted step over a batch sharded across the two devices.
+        sharding = NamedSharding(Mesh(np.array(devices), ("batch",)),
+                                 PartitionSpec("batch"))
+
+        @jax.jit
+        def step(state, batch):
+            out, state = augment.stateless_call([], state, batch,
+                                                training=True)
+            return jax.lax.with_sharding_constraint(out, sharding), state
+
+        same = jax.device_put(np.repeat(x[:1], 8, axis=0), sharding)
+        out, _ = step([v.value for v in augment.non_trainable_variables],
+                      same)
+        shards = [np.asarray(s.data) for s in out.addressable_shards]
+        assert [s.shape for s in shards] == [(4, 16, 16, 3)] * 2
+        assert not np.allclose(shards[0], shards[1])
+        assert len({i.tobytes() for i in np.concatenate(shards)}) == 8
+        print("DATA-PARALLEL-OK")
+    """, env={"KERAS_BACKEND": "jax",
+              "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+    assert "DATA-PARALLEL-OK" in out
