@@ -94,7 +94,7 @@ def write_preview(path, seed=7):
     fig.savefig(path, dpi=70)
 
 
-def run_demo(out_dir="demo_out", epochs=40, limit=None, verbose=1):
+def run_demo(out_dir="demo_out", epochs=40, limit=None, verbose=2):
     import keras
 
     keras.utils.set_random_seed(0)
