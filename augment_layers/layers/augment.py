@@ -3,10 +3,9 @@ from keras import ops
 
 from augment_layers.layers import validation as v
 from augment_layers.layers.base import (PACKAGE, BaseAugmentation,
-                                        DRAW_LOCK, CheckedConfig,
-                                        GeometricAugmentation,
+                                        DRAW_LOCK, GeometricAugmentation,
+                                        ImageLayer,
                                         apply_channels_last_batch,
-                                        check_input_before_conversion,
                                         prepare_images)
 from augment_layers.ops import affine
 from augment_layers.ops import resample
@@ -14,7 +13,7 @@ from augment_layers.ops.compile import compiled
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class Augment(CheckedConfig, keras.layers.Layer):
+class Augment(ImageLayer):
     """Applies its layers in order, resampling each geometric run **once**.
 
     Consecutive geometric layers (shift, shear, zoom, rotation, flip, affine)
@@ -67,10 +66,6 @@ class Augment(CheckedConfig, keras.layers.Layer):
     def layers(self):
         return list(self._layers)
 
-    def __call__(self, images, *args, **kwargs):
-        check_input_before_conversion(images, self.name)
-        return super().__call__(images, *args, **kwargs)
-
     def call(self, images, training=None):
         images = prepare_images(images, self.compute_dtype, self.name)
         return apply_channels_last_batch(
@@ -87,12 +82,6 @@ class Augment(CheckedConfig, keras.layers.Layer):
                              for step in stage[1]]
                 images = runner(images, draws)
         return images
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def compute_output_spec(self, images, training=None):
-        return keras.KerasTensor(images.shape, dtype=self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()

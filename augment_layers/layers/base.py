@@ -53,7 +53,25 @@ class CheckedConfig:
         return super().from_config(config)
 
 
-class BaseAugmentation(CheckedConfig, keras.layers.Layer):
+class ImageLayer(CheckedConfig, keras.layers.Layer):
+    """A layer that takes images and returns images of the same shape.
+
+    Shared by :class:`BaseAugmentation` and :class:`augment_layers.Augment`:
+    input checks before Keras converts the input, and the output spec.
+    """
+
+    def __call__(self, images, *args, **kwargs):
+        check_input_before_conversion(images, self.name)
+        return super().__call__(images, *args, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def compute_output_spec(self, images, training=None):
+        return keras.KerasTensor(images.shape, dtype=self.compute_dtype)
+
+
+class BaseAugmentation(ImageLayer):
     """Base class of every augmentation layer.
 
     Args:
@@ -111,22 +129,12 @@ class BaseAugmentation(CheckedConfig, keras.layers.Layer):
         transformation = self.draw(ops.shape(images))
         return self.transform_images(images, transformation)
 
-    def __call__(self, images, *args, **kwargs):
-        check_input_before_conversion(images, self.name)
-        return super().__call__(images, *args, **kwargs)
-
     def call(self, images, training=None):
         images = prepare_images(images, self.compute_dtype, self.name)
         if not training:
             return images
         return apply_channels_last_batch(self.augment, images,
                                          self.data_format)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def compute_output_spec(self, images, training=None):
-        return keras.KerasTensor(images.shape, dtype=self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()
