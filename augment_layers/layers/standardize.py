@@ -63,17 +63,27 @@ class SamplewiseNormalization(CheckedConfig, keras.layers.Layer):
     def call(self, images):
         x = ops.cast(images, self.compute_dtype)
         axes = tuple(range(1, len(x.shape))) if len(x.shape) == 4 else None
-        if self.center:
-            x = x - ops.mean(x, axis=axes, keepdims=True)
-        if self.std_normalization:
-            x = x / (ops.std(x, axis=axes, keepdims=True) + 1e-6)
-        return x
+        return _center_and_scale(
+            x,
+            ops.mean(x, axis=axes, keepdims=True) if self.center else None,
+            ops.std(x, axis=axes, keepdims=True)
+            if self.std_normalization else None)
 
     def get_config(self):
         config = super().get_config()
         config.update({"center": self.center,
                        "std_normalization": self.std_normalization})
         return config
+
+
+def _center_and_scale(x, mean, std):
+    """``(x - mean) / (std + 1e-6)`` as ImageDataGenerator's ``standardize``;
+    a ``mean`` or ``std`` of None skips that step."""
+    if mean is not None:
+        x = x - mean
+    if std is not None:
+        x = x / (std + 1e-6)
+    return x
 
 
 class _AdaptedLayer(CheckedConfig, keras.layers.Layer):
@@ -152,11 +162,9 @@ class FeaturewiseNormalization(_AdaptedLayer):
 
     def call(self, images):
         x = self.check_images(images)
-        if self.center:
-            x = x - ops.cast(self.mean, x.dtype)
-        if self.std_normalization:
-            x = x / (ops.cast(self.std, x.dtype) + 1e-6)
-        return x
+        return _center_and_scale(
+            x, ops.cast(self.mean, x.dtype) if self.center else None,
+            ops.cast(self.std, x.dtype) if self.std_normalization else None)
 
     def get_config(self):
         config = super().get_config()
