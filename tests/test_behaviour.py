@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import augment_layers as al
-from tests import layer_cases
 from tests.backend import BACKEND
 
 GEOMETRIC_CLASSES = [al.RandomShift, al.RandomShear, al.RandomZoomAspect,
