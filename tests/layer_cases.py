@@ -39,3 +39,12 @@ CASES = [
     Case("RandomChannelShift", lambda seed=None: al.RandomChannelShift(
         40, seed=seed)),
 ]
+
+
+def every_layer():
+    """One of each case, a custom op and a fused pipeline: a model's front."""
+    front = [case.make(seed=i) for i, case in enumerate(CASES)]
+    front.append(al.RandomLambda("contrast", {"factor": (0.7, 1.3)}))
+    front.append(al.Augment([al.RandomRotation(10), al.RandomShift(0.1, 0.1),
+                             al.RandomBrightnessRange()]))
+    return front

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import augment_layers as al
 from tests import layer_cases
 
 pytestmark = pytest.mark.tensorflow_only
@@ -17,14 +16,6 @@ def build(front):
          keras.layers.Conv2D(4, 3, activation="relu"),
          keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
     return model
-
-
-def all_layers():
-    front = [case.make(seed=i) for i, case in enumerate(layer_cases.CASES)]
-    front.append(al.RandomLambda("contrast", {"factor": (0.7, 1.3)}))
-    front.append(al.Augment([al.RandomRotation(10), al.RandomShift(0.1, 0.1),
-                             al.RandomBrightnessRange()]))
-    return front
 
 
 def count_ops(path):
@@ -45,7 +36,7 @@ def exported(tmp_path_factory):
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 255, (4, 16, 16, 3)).astype("float32")
     plain = build([])
-    augmented = build(all_layers())
+    augmented = build(layer_cases.every_layer())
     augmented.set_weights(plain.get_weights())
     base = tmp_path_factory.mktemp("export")
     plain.export(str(base / "plain"), verbose=False)
