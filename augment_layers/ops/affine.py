@@ -104,3 +104,25 @@ def image_data_generator_matrix(theta=0.0, tx=0.0, ty=0.0, shear_degrees=0.0,
     """``R(theta) @ T(tx, ty) @ Sh(shear) @ Z(zx, zy)``, ImageDataGenerator's order."""
     return compose(rotation(theta), translation(tx, ty), shear(shear_degrees),
                    zoom(zx, zy))
+
+
+def invert(matrices):
+    """Inverses of ``(B, 3, 3)`` matrices (general, projective too).
+
+    Written out with the adjugate, so it compiles everywhere (no LAPACK call)
+    and costs a few dozen element-wise ops on ``(B,)`` tensors. The resampler
+    takes output -> input matrices; targets (points, box corners) move the
+    other way, input -> output, through the inverse.
+    """
+    m = ops.cast(matrices, "float32")
+    a, b, c = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
+    d, e, f = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
+    g, h, i = m[:, 2, 0], m[:, 2, 1], m[:, 2, 2]
+    co = [e * i - f * h, -(d * i - f * g), d * h - e * g,
+          -(b * i - c * h), a * i - c * g, -(a * h - b * g),
+          b * f - c * e, -(a * f - c * d), a * e - b * d]
+    det = a * co[0] + b * co[1] + c * co[2]
+    # adj = cofactor matrix transposed.
+    adj = [co[0], co[3], co[6], co[1], co[4], co[7], co[2], co[5], co[8]]
+    inv = ops.stack([x / det for x in adj], axis=-1)
+    return ops.reshape(inv, (-1, 3, 3))
