@@ -2,13 +2,12 @@ import keras
 from keras import ops
 
 from augment_layers.layers import validation as v
+from augment_layers.layers import targets
 from augment_layers.layers.base import (PACKAGE, BaseAugmentation,
                                         DRAW_LOCK, GeometricAugmentation,
-                                        ImageLayer,
-                                        apply_channels_last_batch,
-                                        prepare_images)
+                                        ImageLayer)
 from augment_layers.ops import affine
-from augment_layers.ops import resample
+from augment_layers.ops import targets as target_ops
 from augment_layers.ops.compile import compiled
 
 
@@ -24,6 +23,11 @@ class Augment(ImageLayer):
     plain Keras layers runs as one XLA-compiled function, so consecutive
     colour layers fuse into one element-wise pass.
 
+    Given Keras's dict (``images``, ``segmentation_masks``,
+    ``bounding_boxes``, ``keypoints``, ``labels``), each fused matrix moves
+    the masks, box corners and keypoints too: one resample of the images,
+    one of the masks.
+
     Augmentation layers act only when ``training`` is true. Other Keras layers
     placed inside (``Rescaling``, normalisation) run always, as
     ImageDataGenerator's ``standardize`` did; they see channels-last batches.
@@ -32,6 +36,9 @@ class Augment(ImageLayer):
         layers: list of layers.
         data_format: ``None`` (the children's, which must agree),
             ``"channels_last"`` or ``"channels_first"``.
+        bounding_box_format: the format of ``"bounding_boxes"`` in a dict
+            input; ``None``: the geometric children's, which must agree.
+            It replaces the children's own inside ``Augment``.
         **kwargs: passed to ``keras.layers.Layer``.
 
     Example:
@@ -39,7 +46,8 @@ class Augment(ImageLayer):
     ...                    RandomFlip(), RandomBrightnessRange((0.8, 1.2))])
     """
 
-    def __init__(self, layers, data_format=None, **kwargs):
+    def __init__(self, layers, data_format=None, bounding_box_format=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if not isinstance(layers, (list, tuple)) or not all(
                 isinstance(layer, keras.layers.Layer) for layer in layers):
@@ -55,6 +63,19 @@ class Augment(ImageLayer):
                     f"({sorted(formats)}); pass `data_format` explicitly.")
             data_format = formats.pop() if formats else None
         self.data_format = v.check_data_format(data_format)
+        self.bounding_box_format = targets.check_bounding_box_format(
+            bounding_box_format)
+        if self.bounding_box_format is None:
+            given = {layer.bounding_box_format for layer in layers
+                     if isinstance(layer, GeometricAugmentation)
+                     and layer.bounding_box_format is not None}
+            if len(given) > 1:
+                raise ValueError(
+                    "The layers given to Augment mix bounding box formats "
+                    f"({sorted(given)}); pass `bounding_box_format`.")
+            self.bounding_box_format = given.pop() if given else None
+        self._moves_targets = any(isinstance(layer, GeometricAugmentation)
+                                  for layer in layers)
         self._layers = list(layers)
         self._stages = _plan(self._layers)
         self._compiled_stages = [compiled(_stage_runner(stage))
@@ -66,28 +87,42 @@ class Augment(ImageLayer):
     def layers(self):
         return list(self._layers)
 
-    def call(self, images, training=None):
-        images = prepare_images(images, self.compute_dtype, self.name)
-        return apply_channels_last_batch(
-            lambda x: self._run(x, bool(training)), images, self.data_format)
+    def call(self, inputs, training=None):
+        data, was_dict = self.prepare(inputs)
+        if (targets.BOXES in data and self._moves_targets and training
+                and self.bounding_box_format is None):
+            raise ValueError(
+                f"{self.name} received 'bounding_boxes' but no "
+                "`bounding_box_format`; pass it to Augment or to its "
+                "geometric layers.")
+        box_format = self.bounding_box_format if self._moves_targets else None
+        data = targets.on_channels_last_batch(
+            lambda d: self._run(d, bool(training)), data, self.data_format,
+            box_format if training else None)
+        return data if was_dict else data[targets.IMAGES]
 
-    def _run(self, images, training):
+    def _run(self, data, training):
         for stage, runner in zip(self._stages, self._compiled_stages):
             if stage[0] == "keras":
-                images = stage[1](images, training=training)
+                data = dict(data, images=stage[1](data[targets.IMAGES],
+                                                  training=training))
             elif training:
-                shape = ops.shape(images)
+                shape = ops.shape(data[targets.IMAGES])
                 with DRAW_LOCK:  # one call's draws together, across threads
                     draws = [[layer.draw(shape) for layer in step[1]]
                              for step in stage[1]]
-                images = runner(images, draws)
-        return images
+                # Only what moves enters the compiled function ("labels"
+                # may be anything, strings included).
+                moving = {k: data[k] for k in targets.MOVING if k in data}
+                data = dict(data, **runner(moving, draws))
+        return data
 
     def get_config(self):
         config = super().get_config()
         config["layers"] = [keras.saving.serialize_keras_object(layer)
                             for layer in self._layers]
         config["data_format"] = self.data_format
+        config["bounding_box_format"] = self.bounding_box_format
         return config
 
     @classmethod
@@ -147,18 +182,16 @@ def _plan(layers):
 def _stage_runner(stage):
     steps = stage[1]
 
-    def run(images, draws):
+    def run(data, draws):
         for (kind, layers, options), step_draws in zip(steps, draws):
             if kind == "single":
-                images = layers[0].transform_images(images, step_draws[0])
+                data = layers[0].transform_data(data, step_draws[0])
                 continue
-            shape = ops.shape(images)
+            shape = ops.shape(data[targets.IMAGES])
             matrices = affine.compose(*[
                 layer.transformation_matrix(t, shape[1], shape[2])
                 for layer, t in zip(layers, step_draws)])
-            interpolation, fill_mode, fill_value = options
-            images = resample.affine_transform_impl(
-                images, matrices, interpolation, fill_mode, fill_value)
-        return images
+            data = target_ops.warp_impl(data, matrices, *options)
+        return data
 
     return run

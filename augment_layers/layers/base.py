@@ -19,8 +19,11 @@ import numpy as np
 from keras import backend
 from keras import ops
 
+from augment_layers.ops import boxes as box_ops
 from augment_layers.ops import resample
+from augment_layers.ops import targets as target_ops
 from augment_layers.layers import draws
+from augment_layers.layers import targets
 from augment_layers.layers import validation as v
 
 PACKAGE = "augment_layers"
@@ -54,21 +57,55 @@ class CheckedConfig:
 
 
 class ImageLayer(CheckedConfig, keras.layers.Layer):
-    """A layer that takes images and returns images of the same shape.
+    """A layer that takes images, or Keras's dict of images and targets, and
+    returns the same structure and shapes.
 
     Shared by :class:`BaseAugmentation` and :class:`augment_layers.Augment`:
-    input checks before Keras converts the input, and the output spec.
+    input checks before Keras converts the input, and the output spec. Keras's
+    own input conversion is off: it would cast float targets (soft masks,
+    keypoints) to the compute dtype, and targets keep theirs.
     """
 
-    def __call__(self, images, *args, **kwargs):
-        check_input_before_conversion(images, self.name)
-        return super().__call__(images, *args, **kwargs)
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
+
+    def __call__(self, inputs, *args, **kwargs):
+        if targets.is_dict(inputs):
+            for value in keras.tree.flatten(inputs):
+                check_input_before_conversion(value, self.name,
+                                              symbolic_only=True)
+            if targets.IMAGES in inputs:
+                check_input_before_conversion(inputs[targets.IMAGES],
+                                              self.name)
+            inputs = targets.arrays_to_tensors(inputs)
+        else:
+            check_input_before_conversion(inputs, self.name)
+            inputs = targets.arrays_to_tensors(inputs)
+        return super().__call__(inputs, *args, **kwargs)
 
     def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, dict):
+            return input_shape
         return tuple(input_shape)
 
-    def compute_output_spec(self, images, training=None):
-        return keras.KerasTensor(images.shape, dtype=self.compute_dtype)
+    def compute_output_spec(self, inputs, training=None):
+        if targets.is_dict(inputs):
+            return targets.output_spec(inputs, self.compute_dtype)
+        return keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+
+    def prepare(self, inputs):
+        """``(data, was_dict)``: the input as a checked dict whose images are
+        in the compute dtype."""
+        if not targets.is_dict(inputs):
+            return {targets.IMAGES: prepare_images(
+                inputs, self.compute_dtype, self.name)}, False
+        data = targets.check_dict(inputs, self.name)
+        data[targets.IMAGES] = prepare_images(
+            data[targets.IMAGES], self.compute_dtype, self.name)
+        targets.check_mask_size(data, self.data_format, self.name)
+        return data, True
 
 
 class BaseAugmentation(ImageLayer):
@@ -124,17 +161,30 @@ class BaseAugmentation(ImageLayer):
         with DRAW_LOCK:
             return self.get_random_transformation(shape)
 
-    def augment(self, images):
-        """Augments a channels-last batch in the compute dtype."""
-        transformation = self.draw(ops.shape(images))
-        return self.transform_images(images, transformation)
+    def transform_data(self, data, transformation):
+        """Applies ``transformation`` to the internal dict (channels-last
+        batches, boxes ``xyxy``). Here: the images; targets pass through."""
+        out = dict(data)
+        out[targets.IMAGES] = self.transform_images(data[targets.IMAGES],
+                                                    transformation)
+        return out
 
-    def call(self, images, training=None):
-        images = prepare_images(images, self.compute_dtype, self.name)
-        if not training:
-            return images
-        return apply_channels_last_batch(self.augment, images,
-                                         self.data_format)
+    def augment(self, data):
+        """Augments the internal dict (see :meth:`transform_data`)."""
+        transformation = self.draw(ops.shape(data[targets.IMAGES]))
+        return self.transform_data(data, transformation)
+
+    def box_format_for(self, data):
+        """The format the call converts boxes from and back to; None: boxes
+        pass through untouched (only geometric layers move them)."""
+        return None
+
+    def call(self, inputs, training=None):
+        data, was_dict = self.prepare(inputs)
+        if training:
+            data = targets.on_channels_last_batch(
+                self.augment, data, self.data_format, self.box_format_for(data))
+        return data if was_dict else data[targets.IMAGES]
 
     def get_config(self):
         config = super().get_config()
@@ -150,9 +200,13 @@ def _is_ml_float(dtype):
         return False
 
 
-def check_input_before_conversion(images, layer_name):
-    """Refuses what Keras would fail on, obscurely, while converting inputs."""
-    if isinstance(images, (np.ndarray, np.generic)) and (
+def check_input_before_conversion(images, layer_name, symbolic_only=False):
+    """Refuses what Keras would fail on, obscurely, while converting inputs.
+
+    ``symbolic_only``: check only for tf.data's symbolic tensors (targets
+    may have any dtype).
+    """
+    if not symbolic_only and isinstance(images, (np.ndarray, np.generic)) and (
             images.dtype.kind not in "biuf") and not _is_ml_float(images.dtype):
         raise ValueError(
             f"{layer_name} expects images of a real numeric dtype (float or "
@@ -177,7 +231,8 @@ def check_input_before_conversion(images, layer_name):
 def prepare_images(images, compute_dtype, layer_name="layer"):
     """Checks rank and dtype, and casts to the compute dtype."""
     check_input_before_conversion(images, layer_name)
-    if not hasattr(images, "shape") or not hasattr(images, "dtype"):
+    if isinstance(images, (np.ndarray, np.generic)) or not (
+            hasattr(images, "shape") and hasattr(images, "dtype")):
         images = ops.convert_to_tensor(images)
     dtype = backend.standardize_dtype(images.dtype)
     if dtype in ("string", "bool") or dtype.startswith("complex"):
@@ -195,41 +250,38 @@ def prepare_images(images, compute_dtype, layer_name="layer"):
     return images
 
 
-def apply_channels_last_batch(fn, images, data_format):
-    """Runs ``fn`` on ``images`` as a channels-last batch, then restores them."""
-    unbatched = len(images.shape) == 3
-    if not unbatched and images.shape[0] == 0:
-        return images  # an empty batch: nothing to draw or move
-    if unbatched:
-        images = ops.expand_dims(images, 0)
-    if data_format == "channels_first":
-        images = ops.transpose(images, (0, 2, 3, 1))
-    images = fn(images)
-    if data_format == "channels_first":
-        images = ops.transpose(images, (0, 3, 1, 2))
-    if unbatched:
-        images = ops.squeeze(images, 0)
-    return images
-
-
 class GeometricAugmentation(BaseAugmentation):
     """Base of the layers that move pixels by a per-image affine matrix.
+
+    Masks, boxes and keypoints given in the dict format move with the
+    image, by the same matrix (see :mod:`augment_layers.ops.targets`).
 
     Args:
         fill_mode: ``"nearest"`` (default), ``"constant"``, ``"reflect"``
             (d c b a | a b c d | d c b a) or ``"wrap"`` (periodic).
         fill_value: the value of ``"constant"`` fill.
         interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+        bounding_box_format: the format of ``"bounding_boxes"`` in a dict
+            input (Keras's names: ``"xyxy"``, ``"rel_xywh"``, ...); needed
+            only when boxes are given.
+        mask_fill_value: what ``"constant"`` fill writes into
+            ``"segmentation_masks"`` (default 0); masks always use nearest
+            sampling and the images' ``fill_mode``.
     """
 
     def __init__(self, fill_mode="nearest", fill_value=0.0,
-                 interpolation="bilinear", **kwargs):
+                 interpolation="bilinear", bounding_box_format=None,
+                 mask_fill_value=0, **kwargs):
         super().__init__(**kwargs)
         self.fill_mode = v.check_choice("fill_mode", fill_mode,
                                         resample.FILL_MODES)
         self.fill_value = v.check_number("fill_value", fill_value)
         self.interpolation = v.check_choice("interpolation", interpolation,
                                             resample.INTERPOLATIONS)
+        self.bounding_box_format = targets.check_bounding_box_format(
+            bounding_box_format)
+        self.mask_fill_value = v.check_number("mask_fill_value",
+                                              mask_fill_value)
 
     def transformation_matrix(self, transformation, height, width):
         """Per-image ``(B, 3, 3)`` matrices, output pixel -> input pixel."""
@@ -238,21 +290,57 @@ class GeometricAugmentation(BaseAugmentation):
     @property
     def resample_options(self):
         """What a fused resample must share with this layer; None: anything."""
-        return (self.interpolation, self.fill_mode, self.fill_value)
+        return (self.interpolation, self.fill_mode, self.fill_value,
+                self.mask_fill_value)
 
-    def transform_images(self, images, transformation):
-        shape = ops.shape(images)
-        matrices = self.transformation_matrix(transformation, shape[1],
-                                              shape[2])
+    def resample(self, images, matrices, transformation):
+        """Resamples a channels-last batch by ``matrices``."""
         return resample.affine_transform(images, matrices, self.interpolation,
                                          self.fill_mode, self.fill_value)
+
+    def matrices_for(self, images, transformation):
+        shape = ops.shape(images)
+        return self.transformation_matrix(transformation, shape[1], shape[2])
+
+    def transform_images(self, images, transformation):
+        return self.resample(images, self.matrices_for(images, transformation),
+                             transformation)
+
+    def transform_data(self, data, transformation):
+        images = data[targets.IMAGES]
+        matrices = self.matrices_for(images, transformation)
+        out = dict(data)
+        out[targets.IMAGES] = self.resample(images, matrices, transformation)
+        return move_targets(out, matrices, self.fill_mode,
+                            self.mask_fill_value)
+
+    def box_format_for(self, data):
+        if targets.BOXES in data and self.bounding_box_format is None:
+            raise ValueError(
+                f"{self.name} received 'bounding_boxes' but no "
+                "`bounding_box_format`; pass one of "
+                f"{box_ops.FORMATS} when building the layer.")
+        return self.bounding_box_format
 
     def get_config(self):
         config = super().get_config()
         config.update({"fill_mode": self.fill_mode,
                        "fill_value": self.fill_value,
-                       "interpolation": self.interpolation})
+                       "interpolation": self.interpolation,
+                       "bounding_box_format": self.bounding_box_format,
+                       "mask_fill_value": self.mask_fill_value})
         return config
+
+
+def move_targets(data, matrices, fill_mode, mask_fill_value, compiled=True):
+    """Moves the masks, boxes and keypoints of ``data`` by ``matrices`` (one
+    compiled call); the images and any ``"labels"`` are left as they are."""
+    moving = {k: data[k] for k in targets.MOVING if k in data}
+    if len(moving) == 1:  # images only
+        return data
+    warp = (target_ops.warp_targets_compiled if compiled
+            else target_ops.warp_targets)
+    return dict(data, **warp(moving, matrices, fill_mode, mask_fill_value))
 
 
 class ColorAugmentation(BaseAugmentation):

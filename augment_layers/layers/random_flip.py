@@ -48,7 +48,8 @@ class RandomFlip(GeometricAugmentation):
             affine.flip(transformation["horizontal"],
                         transformation["vertical"]), height, width)
 
-    def transform_images(self, images, transformation):
+    def resample(self, images, matrices, transformation):
+        # Exact: a flip needs no interpolation (the matrices move targets).
         if self.mode != "vertical":
             images = ops.where(transformation["horizontal"][:, None, None, None],
                                ops.flip(images, axis=2), images)

@@ -11,11 +11,30 @@ from keras import ops
 
 from augment_layers import registry
 from augment_layers.layers import validation as v
-from augment_layers.layers.base import PACKAGE, CheckedConfig
+from augment_layers.layers import targets
+from augment_layers.layers.base import PACKAGE, ImageLayer
+
+
+class ImagesOnly(ImageLayer):
+    """A deterministic image step that also takes Keras's dict of targets:
+    it applies to ``"images"`` and passes every target through unchanged.
+
+    Subclasses write ``call_images(images)``.
+    """
+
+    def call(self, inputs):
+        if targets.is_dict(inputs):
+            data = targets.check_dict(inputs, self.name)
+            data[targets.IMAGES] = self.call_images(data[targets.IMAGES])
+            return data
+        return self.call_images(inputs)
+
+    def call_images(self, images):
+        raise NotImplementedError
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class ApplyOp(CheckedConfig, keras.layers.Layer):
+class ApplyOp(ImagesOnly):
     """Applies a registered op always (ImageDataGenerator's
     ``preprocessing_function``), saved by name.
 
@@ -35,7 +54,7 @@ class ApplyOp(CheckedConfig, keras.layers.Layer):
                 f"with params for them, received op={op!r}.")
         self.built = True
 
-    def call(self, images):
+    def call_images(self, images):
         images = ops.cast(images, self.compute_dtype)
         return ops.cast(registry.get_op(self.op)(images), self.compute_dtype)
 
@@ -46,7 +65,7 @@ class ApplyOp(CheckedConfig, keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class SamplewiseNormalization(CheckedConfig, keras.layers.Layer):
+class SamplewiseNormalization(ImagesOnly):
     """Per image: subtract its mean and/or divide by its std (+1e-6).
 
     ImageDataGenerator's ``samplewise_center`` and
@@ -60,7 +79,7 @@ class SamplewiseNormalization(CheckedConfig, keras.layers.Layer):
                                               std_normalization)
         self.built = True
 
-    def call(self, images):
+    def call_images(self, images):
         x = ops.cast(images, self.compute_dtype)
         axes = tuple(range(1, len(x.shape))) if len(x.shape) == 4 else None
         return _center_and_scale(
@@ -86,13 +105,15 @@ def _center_and_scale(x, mean, std):
     return x
 
 
-class _AdaptedLayer(CheckedConfig, keras.layers.Layer):
+class _AdaptedLayer(ImagesOnly):
     """A layer whose statistics come from ``adapt(data)``; saved as weights."""
 
     def _weights_for(self, shape):
         raise NotImplementedError
 
     def build(self, input_shape):
+        if isinstance(input_shape, dict):
+            input_shape = input_shape[targets.IMAGES]
         shape = tuple(input_shape[-3:])
         if any(d is None for d in shape):
             raise ValueError(
@@ -160,7 +181,7 @@ class FeaturewiseNormalization(_AdaptedLayer):
         std = (data - mean).std(axis=(0, 1, 2))
         return {"mean": mean, "std": std}
 
-    def call(self, images):
+    def call_images(self, images):
         x = self.check_images(images)
         return _center_and_scale(
             x, ops.cast(self.mean, x.dtype) if self.center else None,
@@ -205,7 +226,7 @@ class ZCAWhitening(_AdaptedLayer):
         s_inv = np.sqrt(n) / (s + self.epsilon)
         return {"mean": mean, "matrix": (u * s_inv) @ u.T}
 
-    def call(self, images):
+    def call_images(self, images):
         x = self.check_images(images)
         x = x - ops.cast(self.mean, x.dtype)
         shape = ops.shape(x)
