@@ -141,7 +141,9 @@ COMMON_BAD = [("seed", -1), ("seed", "abc"), ("seed", 1.5),
               ("data_format", "nhwc")]
 GEOMETRIC_BAD = [("fill_mode", "mirror"), ("fill_mode", None),
                  ("fill_value", "zero"), ("fill_value", NAN),
-                 ("interpolation", "bicubic")]
+                 ("interpolation", "bicubic"),
+                 ("bounding_box_format", "xyzw"), ("bounding_box_format", 4),
+                 ("mask_fill_value", "zero"), ("mask_fill_value", NAN)]
 RANGE_BAD = [-1.0, (3.0, 1.0), "wide", NAN, (0.0, math.inf), (1, 2, 3), True]
 
 SPECIFIC_BAD = {
@@ -154,7 +156,8 @@ SPECIFIC_BAD = {
        ("aspect_range", (0.0, 1.0)), ("aspect_range", (2.0, 1.0)),
        ("aspect_range", 3), ("aspect_range", (1.0, NAN))],
     al.RandomRotation: [("rotation_range", v) for v in RANGE_BAD],
-    al.RandomFlip: [("mode", "diagonal"), ("mode", 1)],
+    al.RandomFlip: [("mode", "diagonal"), ("mode", 1),
+                    ("bounding_box_format", "xyzw")],
     al.RandomBrightnessRange: [("brightness_range", v) for v in RANGE_BAD]
     + [("brightness_range", (-0.5, 1.0)), ("value_range", (255, 0)),
        ("value_range", (1, 1)), ("value_range", "0-255")],
@@ -194,7 +197,8 @@ def test_every_constructor_argument_is_covered():
                 names |= set(inspect.signature(klass.__init__).parameters)
         names -= {"self", "kwargs"}
         if cls is al.RandomFlip:
-            names -= {"fill_mode", "fill_value", "interpolation"}
+            names -= {"fill_mode", "fill_value", "interpolation",
+                      "mask_fill_value"}
         covered = {n for n, _ in COMMON_BAD + SPECIFIC_BAD[cls]}
         if cls in GEOMETRIC_CLASSES and cls is not al.RandomFlip:
             covered |= {n for n, _ in GEOMETRIC_BAD}

@@ -63,3 +63,38 @@ def test_runs_under_xla(layer_case, rng):
     assert first.shape == x.shape and np.all(np.isfinite(first))
     assert not np.array_equal(first, second)  # the seed state moved on
     assert not getattr(layer, "supports_jit", True) is False
+
+
+def test_takes_keras_dict_format(layer_case, rng):
+    """Images, masks, boxes and keypoints in; the same structure out, each
+    target in its own dtype; at inference every target is unchanged."""
+    layer = layer_case.make(seed=11)
+    if layer_case.geometric:
+        layer.bounding_box_format = "xyxy"
+    data = {"images": rng.uniform(0, 255, (3, 20, 28, 3)).astype("float32"),
+            "labels": np.arange(3, dtype="int32"),
+            "segmentation_masks": rng.integers(0, 4, (3, 20, 28, 1)).astype(
+                "uint8"),
+            "bounding_boxes": {
+                "boxes": np.tile(np.array([[2, 3, 12, 15]], "float32"),
+                                 (3, 1, 1)),
+                "labels": np.ones((3, 1), "int64")},
+            "keypoints": rng.uniform(2, 18, (3, 5, 2)).astype("float32")}
+    for training in (True, False):
+        out = keras.tree.map_structure(to_numpy, layer(data,
+                                                       training=training))
+        keras.tree.assert_same_structure(out, data)
+        for got, given in zip(keras.tree.flatten(out),
+                              keras.tree.flatten(data)):
+            assert got.shape == given.shape
+        assert out["images"].dtype == np.float32
+        assert out["segmentation_masks"].dtype == np.uint8
+        assert out["bounding_boxes"]["labels"].dtype == np.int64
+        np.testing.assert_array_equal(out["labels"], data["labels"])
+        if not training:
+            for got, given in zip(keras.tree.flatten(out),
+                                  keras.tree.flatten(data)):
+                np.testing.assert_array_equal(got, given)
+    spec = layer.compute_output_spec(keras.tree.map_structure(
+        lambda x: keras.KerasTensor(x.shape, x.dtype), data))
+    assert spec["segmentation_masks"].dtype == "uint8"

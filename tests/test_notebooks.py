@@ -14,11 +14,12 @@ pytestmark = pytest.mark.tensorflow_only
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
 
 
-def test_there_are_three_notebooks():
+def test_there_are_four_notebooks():
     names = [os.path.basename(p) for p in NOTEBOOKS]
     assert names == ["01_tour.ipynb",
                      "02_migrating_from_ImageDataGenerator.ipynb",
-                     "03_custom_ops_and_export.ipynb"]
+                     "03_custom_ops_and_export.ipynb",
+                     "04_segmentation_and_detection.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
