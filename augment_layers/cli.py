@@ -70,8 +70,44 @@ def load_image(path):
         raise CliError(f"cannot read {path} as an image ({e})") from None
 
 
+def load_mask(path, shape):
+    """A mask image (PNG of class ids, 0 = background) -> (H, W) int32."""
+    if not os.path.exists(path):
+        raise CliError(f"no such file: {path}")
+    try:
+        from PIL import Image
+
+        import numpy as np
+
+        with Image.open(path) as img:
+            mask = np.asarray(img.convert("L"), dtype="int32")
+    except Exception as e:  # PIL raises many kinds for a bad file
+        raise CliError(f"cannot read {path} as a mask image ({e})") from None
+    if mask.shape != tuple(shape[:2]):
+        raise CliError(f"the mask {path} is {mask.shape[1]}x{mask.shape[0]} "
+                       f"but the image is {shape[1]}x{shape[0]}")
+    return mask
+
+
+def parse_boxes(text):
+    """``'10,20,50,60;5,5,20,20'`` -> a list of 4-number boxes."""
+    out = []
+    for item in filter(None, (p.strip() for p in text.split(";"))):
+        try:
+            numbers = [float(v) for v in item.split(",")]
+        except ValueError:
+            numbers = []
+        if len(numbers) != 4:
+            raise CliError(f"--boxes expects 'x1,y1,x2,y2' boxes separated "
+                           f"by ';', got {item!r}")
+        out.append(numbers)
+    return out
+
+
 def preview_command(args):
     image = load_image(args.image)
+    mask = load_mask(args.mask, image.shape) if args.mask else None
+    boxes = parse_boxes(args.boxes) if args.boxes else None
     if args.config and args.idg:
         raise CliError("give --config or --idg, not both")
     try:
@@ -95,7 +131,11 @@ def preview_command(args):
         raise CliError(f"bad config: {str(e).splitlines()[0]}") from None
     from augment_layers.preview import preview
 
-    fig = preview(layer, image, n=args.n, seed=args.seed)
+    try:
+        fig = preview(layer, image, n=args.n, seed=args.seed, mask=mask,
+                      boxes=boxes, bounding_box_format=args.box_format)
+    except ValueError as e:
+        raise CliError(str(e).splitlines()[0]) from None
     fig.savefig(args.output, dpi=80)
     print(f"wrote {args.output}")
 
@@ -114,6 +154,13 @@ def main(argv=None):
                       "ImageDataGenerator arguments")
     prev.add_argument("--idg", help="ImageDataGenerator arguments, e.g. "
                       "'rotation_range=20,zoom_range=0.2'")
+    prev.add_argument("--mask", help="a mask image (class ids, 0 = "
+                      "background) of IMAGE, augmented alongside and drawn "
+                      "as an overlay")
+    prev.add_argument("--boxes", help="boxes of IMAGE, 'x1,y1,x2,y2;...' "
+                      "in --box-format, augmented alongside and drawn")
+    prev.add_argument("--box-format", default="xyxy",
+                      help="the format of --boxes (default xyxy, pixels)")
     prev.add_argument("-o", "--output", default="grid.png")
     prev.add_argument("-n", type=int, default=9)
     prev.add_argument("--seed", type=int, default=None)
