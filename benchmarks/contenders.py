@@ -22,6 +22,12 @@ def _block(x):
     return np.asarray(x)
 
 
+def _block_tree(out):
+    if isinstance(out, dict):
+        return {k: _block_tree(v) for k, v in out.items()}
+    return _block(out)
+
+
 def _compiled_call(layer):
     """``layer(x, training=True)``, compiled as a user's train step would be."""
     backend = keras.backend.backend()
@@ -29,7 +35,7 @@ def _compiled_call(layer):
         import tensorflow as tf
 
         fn = tf.function(lambda x: layer(x, training=True))
-        return lambda x: _block(fn(x))
+        return lambda x: _block_tree(fn(x))
     if backend == "jax":
         import jax
 
@@ -49,10 +55,10 @@ def _compiled_call(layer):
         def run(x):
             out, new = step(x, state)
             state[:] = new
-            return _block(out)
+            return _block_tree(out)
 
         return run
-    return lambda x: _block(layer(x, training=True))
+    return lambda x: _block_tree(layer(x, training=True))
 
 
 def ours_fused(xla=True):
@@ -77,6 +83,43 @@ def ours_random_affine():
               al.RandomBrightnessRange((0.8, 1.2))]
     augment = al.Augment(layers)
     return "ours: RandomAffine + brightness", "pipeline", _compiled_call(augment)
+
+
+def _with_targets(batch, boxes_per_image=8):
+    """The batch with a class-id mask, boxes and keypoints, as a detection or
+    segmentation pipeline would feed it (made once per batch shape)."""
+    b, h, w = batch.shape[:3]
+    rng = np.random.default_rng(0)
+    corner = rng.uniform(0, 0.5, (b, boxes_per_image, 2)) * (w, h)
+    size = rng.uniform(0.1, 0.5, (b, boxes_per_image, 2)) * (w, h)
+    return {"images": batch,
+            "segmentation_masks": rng.integers(
+                0, 21, (b, h, w, 1)).astype("int32"),
+            "bounding_boxes": {
+                "boxes": np.concatenate([corner, corner + size],
+                                        -1).astype("float32"),
+                "labels": rng.integers(0, 20, (b, boxes_per_image)).astype(
+                    "int32")}}
+
+
+def targets_cost():
+    """The same fused pipeline on images alone and with masks and boxes."""
+    images_only = _compiled_call(al.from_image_data_generator(**PIPELINE))
+    augment = al.from_image_data_generator(**PIPELINE)
+    augment = al.Augment(augment.layers, bounding_box_format="xyxy")
+    call = _compiled_call(augment)
+    cache = {}
+
+    def with_targets(x):
+        key = np.shape(x)
+        if key not in cache:
+            cache.clear()
+            cache[key] = _with_targets(np.asarray(x))
+        out = call(cache[key])
+        return _block(out["segmentation_masks"])
+
+    return [("ours: images only", "targets", images_only),
+            ("with masks + boxes", "targets", with_targets)]
 
 
 def keras_stack():
@@ -158,6 +201,7 @@ def single_layers():
 def pipeline_contenders(cpu_peers=True):
     out = [ours_fused(True), ours_fused(False), ours_random_affine(),
            keras_stack(), numpy_copy()]
+    out += targets_cost()
     if cpu_peers:
         try:
             out.append(image_data_generator())
