@@ -63,3 +63,11 @@ def layer_hlo(layer, x):
         state = [v.value for v in layer.non_trainable_variables]
         return jax.jit(fn).lower(state, x).compile().as_text()
     pytest.skip("PyTorch has no XLA compilation; the layers run eagerly there")
+
+
+def stored_dtype(dtype):
+    """The dtype the backend keeps an array of ``dtype`` in (JAX without x64
+    stores int64 as int32 and float64 as float32): what "keeps its dtype"
+    can mean there."""
+    tensor = keras.ops.convert_to_tensor(np.zeros((1,), dtype))
+    return np.dtype(keras.backend.standardize_dtype(tensor.dtype))

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from tests.backend import jit_layer_call
+from tests.backend import stored_dtype
 from tests.backend import to_numpy
 from tests.helpers import reload_in_new_process
 from tests.helpers import small_cnn
@@ -89,7 +90,7 @@ def test_takes_keras_dict_format(layer_case, rng):
             assert got.shape == given.shape
         assert out["images"].dtype == np.float32
         assert out["segmentation_masks"].dtype == np.uint8
-        assert out["bounding_boxes"]["labels"].dtype == np.int64
+        assert out["bounding_boxes"]["labels"].dtype == stored_dtype("int64")
         np.testing.assert_array_equal(out["labels"], data["labels"])
         if not training:
             for got, given in zip(keras.tree.flatten(out),
