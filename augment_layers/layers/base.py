@@ -17,9 +17,10 @@ import threading
 import keras
 import numpy as np
 from keras import backend
-from keras import ops
 
 from augment_layers.ops import boxes as box_ops
+from augment_layers.ops import dispatch
+from augment_layers.ops.dispatch import ops
 from augment_layers.ops import resample
 from augment_layers.ops import targets as target_ops
 from augment_layers.layers import draws
@@ -72,17 +73,20 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
         self._allow_non_tensor_positional_args = True
 
     def __call__(self, inputs, *args, **kwargs):
-        if targets.is_dict(inputs):
-            for value in keras.tree.flatten(inputs):
-                check_input_before_conversion(value, self.name,
-                                              symbolic_only=True)
-            if targets.IMAGES in inputs:
-                check_input_before_conversion(inputs[targets.IMAGES],
-                                              self.name)
-            inputs = targets.arrays_to_tensors(inputs)
-        else:
-            check_input_before_conversion(inputs, self.name)
-            inputs = targets.arrays_to_tensors(inputs)
+        images = inputs.get(targets.IMAGES) if targets.is_dict(inputs) \
+            else inputs
+        check_input_before_conversion(images, self.name)
+        inputs = targets.arrays_to_tensors(inputs)
+        if dispatch.needs_tensorflow_scope(inputs):
+            # tf.data's tensors under JAX or PyTorch: the same maths, on
+            # TensorFlow, for the length of this call.
+            with dispatch.tensorflow_scope():
+                return super().__call__(inputs, *args, **kwargs)
+        if dispatch.in_grain_pipeline():
+            # A Grain worker: augment on the CPU, as Keras's own layers do,
+            # leaving the accelerator to the training step.
+            with keras.device("cpu"):
+                return super().__call__(inputs, *args, **kwargs)
         return super().__call__(inputs, *args, **kwargs)
 
     def compute_output_shape(self, input_shape):
@@ -200,32 +204,13 @@ def _is_ml_float(dtype):
         return False
 
 
-def check_input_before_conversion(images, layer_name, symbolic_only=False):
-    """Refuses what Keras would fail on, obscurely, while converting inputs.
-
-    ``symbolic_only``: check only for tf.data's symbolic tensors (targets
-    may have any dtype).
-    """
-    if not symbolic_only and isinstance(images, (np.ndarray, np.generic)) and (
+def check_input_before_conversion(images, layer_name):
+    """Refuses what Keras would fail on, obscurely, while converting inputs."""
+    if isinstance(images, (np.ndarray, np.generic)) and (
             images.dtype.kind not in "biuf") and not _is_ml_float(images.dtype):
         raise ValueError(
             f"{layer_name} expects images of a real numeric dtype (float or "
             f"integer), received a NumPy array of dtype {images.dtype}.")
-    if backend.backend() == "tensorflow":
-        return
-    if not type(images).__module__.startswith("tensorflow"):
-        return
-    import tensorflow as tf
-
-    if tf.inside_function():
-        raise RuntimeError(
-            f"{layer_name} received a symbolic tf.Tensor, as inside "
-            f"tf.data's Dataset.map, while Keras runs on the "
-            f"{backend.backend()!r} backend. Our layers run on the active "
-            "backend only: put them in the model (they run on the "
-            "accelerator, inside its jit-compiled step, and are identity at "
-            "inference), or use KERAS_BACKEND=tensorflow to augment inside "
-            "tf.data.")
 
 
 def prepare_images(images, compute_dtype, layer_name="layer"):

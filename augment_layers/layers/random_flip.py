@@ -1,5 +1,5 @@
 import keras
-from keras import ops
+from augment_layers.ops.dispatch import ops
 
 from augment_layers.layers import validation as v
 from augment_layers.layers.base import PACKAGE, GeometricAugmentation

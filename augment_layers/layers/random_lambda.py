@@ -1,5 +1,5 @@
 import keras
-from keras import ops
+from augment_layers.ops.dispatch import ops
 
 from augment_layers import registry
 from augment_layers.layers import validation as v

@@ -3,6 +3,7 @@ import keras
 from augment_layers.layers import validation as v
 from augment_layers.layers.base import PACKAGE, GeometricAugmentation
 from augment_layers.ops import affine
+from augment_layers.ops.dispatch import ops
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -52,10 +53,10 @@ class RandomShift(GeometricAugmentation):
 
 def shift_matrix(dy, dx, units, height, width):
     """Pixel-coordinate matrix that moves content down by dy and right by dx."""
-    dy = keras.ops.cast(dy, "float32")
-    dx = keras.ops.cast(dx, "float32")
+    dy = ops.cast(dy, "float32")
+    dx = ops.cast(dx, "float32")
     if units == "fraction":
-        dy = dy * keras.ops.cast(height, "float32")
-        dx = dx * keras.ops.cast(width, "float32")
+        dy = dy * ops.cast(height, "float32")
+        dx = dx * ops.cast(width, "float32")
     # Translation commutes with centring, so no centre is needed.
     return affine.translation(-dx, -dy)

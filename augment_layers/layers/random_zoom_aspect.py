@@ -1,7 +1,7 @@
 import math
 
 import keras
-from keras import ops
+from augment_layers.ops.dispatch import ops
 
 from augment_layers.layers import validation as v
 from augment_layers.layers.base import PACKAGE, GeometricAugmentation

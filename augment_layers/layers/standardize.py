@@ -7,7 +7,7 @@ images must see standardised images when it serves.
 
 import keras
 import numpy as np
-from keras import ops
+from augment_layers.ops.dispatch import ops
 
 from augment_layers import registry
 from augment_layers.layers import validation as v

@@ -14,7 +14,7 @@ one internal form the ops work on (channels-last batches, boxes as absolute
 import keras
 import numpy as np
 from keras import backend
-from keras import ops
+from augment_layers.ops.dispatch import ops
 
 from augment_layers.ops import boxes as box_ops
 from augment_layers.ops.targets import BOXES, KEYPOINTS, MASKS

@@ -12,7 +12,7 @@ Composition: applying layer ``A`` then layer ``B`` samples the input at
 
 import math
 
-from keras import ops
+from augment_layers.ops.dispatch import ops
 
 
 def _as_float(x):

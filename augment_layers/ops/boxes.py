@@ -6,7 +6,7 @@ Every function here works on ``(..., 4)`` tensors. Internally a box is
 convert from and to Keras's named formats.
 """
 
-from keras import ops
+from augment_layers.ops.dispatch import ops
 
 from augment_layers.ops import points
 

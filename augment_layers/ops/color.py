@@ -5,7 +5,9 @@ tensors (or ``(B, C)`` where a parameter is per channel), and a
 ``value_range`` ``(lo, hi)``; each returns images clipped to that range.
 """
 
-from keras import KerasTensor, backend, ops
+from keras import KerasTensor
+
+from augment_layers.ops.dispatch import active_backend, ops
 
 
 def _per_image(param, images):
@@ -30,7 +32,7 @@ def clip(images, value_range):
     op holds one full-size result rather than two (autograd still sees it).
     """
     lo, hi = value_range
-    if backend.backend() == "torch" and not isinstance(images, KerasTensor):
+    if active_backend() == "torch" and not isinstance(images, KerasTensor):
         return images.clamp_(float(lo), float(hi))
     return ops.clip(images, ops.cast(lo, images.dtype),
                     ops.cast(hi, images.dtype))

@@ -9,7 +9,7 @@ moves input -> output, so it goes through the matrix's inverse, between
 shifts of half a pixel.
 """
 
-from keras import ops
+from augment_layers.ops.dispatch import ops
 
 from augment_layers.ops import affine
 

@@ -14,9 +14,9 @@ pixel centres gets ``fill_value`` exactly.
 """
 
 from keras import backend
-from keras import ops
 
 from augment_layers.ops.compile import compiled
+from augment_layers.ops.dispatch import active_backend, ops
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 INTERPOLATIONS = ("bilinear", "nearest")
@@ -54,7 +54,7 @@ _EAGER_BAND_VALUES = 1 << 21
 def affine_transform_impl(images, matrices, interpolation="bilinear",
                           fill_mode="nearest", fill_value=0.0):
     """:func:`affine_transform` without the compiled wrapper (for fusing)."""
-    if backend.backend() == "torch" and None not in images.shape:
+    if active_backend() == "torch" and None not in images.shape:
         batch, height, width, channels = images.shape
         rows = max(1, _EAGER_BAND_VALUES // max(1, batch * width * channels))
         if rows < height:

@@ -5,7 +5,7 @@ batches, boxes as absolute ``xyxy`` (see :mod:`augment_layers.ops.boxes`).
 Keys other than the ones moved here (``"labels"``) pass through.
 """
 
-from keras import ops
+from augment_layers.ops.dispatch import ops
 
 from augment_layers.ops import boxes as box_ops
 from augment_layers.ops import points

@@ -1,0 +1,96 @@
+"""``keras.ops``, or the same ops on TensorFlow while tf.data traces a map.
+
+Every pure function of the package calls ``ops.X`` from here. Normally that
+is ``keras.ops.X`` on the active backend. Inside a ``tf.data`` map under JAX
+or PyTorch the inputs are symbolic ``tf.Tensor``s, which those backends
+cannot take; there, :func:`tensorflow_scope` makes ``ops.X`` resolve to
+Keras's TensorFlow implementation of the same op (what
+``keras.layers.TFDataLayer`` does with its ``DynamicBackend``), so the maths
+is written once and runs in both places.
+
+The scope is a thread-local switch, set for the length of one layer call:
+tf.data traces a map function in the calling thread, and the traced graph
+runs no Python.
+"""
+
+import functools
+import sys
+import threading
+
+import keras
+from keras import backend as keras_backend
+
+_local = threading.local()
+_TF_SUBMODULES = ("core", "numpy", "math", "nn", "linalg", "image")
+
+
+def in_tensorflow_scope():
+    return getattr(_local, "tensorflow", False)
+
+
+def active_backend():
+    """The backend that the ops of this call run on."""
+    return "tensorflow" if in_tensorflow_scope() else keras_backend.backend()
+
+
+class tensorflow_scope:
+    """Within it, :data:`ops` runs TensorFlow's implementation of each op."""
+
+    def __enter__(self):
+        self._before = in_tensorflow_scope()
+        _local.tensorflow = True
+        return self
+
+    def __exit__(self, *exc):
+        _local.tensorflow = self._before
+
+
+@functools.lru_cache(maxsize=None)
+def _tensorflow_op(name):
+    from keras.src.backend import tensorflow as tf_backend
+
+    for module in _TF_SUBMODULES:
+        fn = getattr(getattr(tf_backend, module), name, None)
+        if fn is not None:
+            return fn
+    raise AttributeError(
+        f"keras.ops.{name} has no TensorFlow implementation to run inside "
+        "tf.data.")
+
+
+class _Ops:
+    """``keras.ops`` with the tf.data switch (see the module docstring)."""
+
+    def __getattr__(self, name):
+        if in_tensorflow_scope():
+            return _tensorflow_op(name)
+        return getattr(keras.ops, name)
+
+
+ops = _Ops()
+
+
+def is_symbolic_tf(x):
+    """A ``tf.Tensor`` inside a graph being traced (as in ``Dataset.map``)."""
+    if "tensorflow" not in sys.modules:
+        return False
+    import tensorflow as tf
+
+    return tf.is_tensor(x) and not tf.executing_eagerly() and not isinstance(
+        x, keras.KerasTensor)
+
+
+def needs_tensorflow_scope(inputs):
+    """True where a non-TensorFlow backend is handed tf.data's tensors."""
+    if keras_backend.backend() == "tensorflow" or in_tensorflow_scope():
+        return False
+    return any(is_symbolic_tf(x) for x in keras.tree.flatten(inputs))
+
+
+def in_grain_pipeline():
+    """True inside a Grain dataset's transformation (Keras's own test)."""
+    if "grain" not in sys.modules:
+        return False
+    from keras.src.utils import backend_utils
+
+    return backend_utils.in_grain_data_pipeline()
