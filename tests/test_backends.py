@@ -1,4 +1,4 @@
-"""Every Keras backend, tf.data, and training on more than one device.
+"""Every Keras backend, and training on more than one device.
 
 The layer tests themselves run under each backend (``make test`` runs pytest
 once per backend). The tests here look across backends, so they run once,
@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import augment_layers as al
 from tests import backend_script
-from tests.backend import BACKEND
 from tests.backend import tensorflow_only
 from tests.helpers import run_python
 
@@ -75,77 +73,6 @@ def test_keras_file_saved_under_one_backend_loads_under_another(
         "; runpy.run_module('tests.backend_script', run_name='__main__')",
         env={"KERAS_BACKEND": target})
     assert f"LOADED {target}" in out and "RandomLambda" in out
-
-
-# -- tf.data ------------------------------------------------------------------
-
-def _dataset_run(seed, parallel, n=256, batch=8):
-    import tensorflow as tf
-
-    image = np.random.default_rng(0).uniform(0, 255, (1, 16, 16, 3))
-    x = np.repeat(image.astype("float32"), n, axis=0)
-    augment = al.Augment([al.RandomShift(0.3, 0.3, seed=seed),
-                          al.RandomRotation(20, seed=seed + 1),
-                          al.RandomBrightnessRange((0.5, 1.5), seed=seed + 2)])
-    ds = tf.data.Dataset.from_tensor_slices((x, np.zeros(n))).batch(batch)
-    ds = ds.map(lambda images, labels: (augment(images, training=True),
-                                        labels),
-                num_parallel_calls=tf.data.AUTOTUNE if parallel else None)
-    return np.concatenate([images for images, _ in ds.as_numpy_iterator()])
-
-
-@tensorflow_only
-def test_tf_data_map_in_parallel_gives_every_image_its_own_parameters():
-    out = _dataset_run(seed=1, parallel=True)
-    assert out.dtype == np.float32 and np.all(np.isfinite(out))
-    # 256 copies of one image: every output differs from every other, so no
-    # two parallel map calls drew the same parameters.
-    assert len({image.tobytes() for image in out}) == len(out)
-
-
-@tensorflow_only
-def test_tf_data_map_is_deterministic_by_seed():
-    first = _dataset_run(seed=1, parallel=False)
-    np.testing.assert_array_equal(first, _dataset_run(seed=1, parallel=False))
-    assert not np.array_equal(first, _dataset_run(seed=5, parallel=False))
-    assert len({image.tobytes() for image in first}) == len(first)
-
-
-@tensorflow_only
-def test_tf_data_pipeline_trains_a_model():
-    import keras
-    import tensorflow as tf
-
-    rng = np.random.default_rng(2)
-    x = rng.uniform(0, 255, (32, 16, 16, 3)).astype("float32")
-    y = np.eye(3)[np.arange(32) % 3]
-    augment = al.from_image_data_generator(
-        rotation_range=20, width_shift_range=0.1, height_shift_range=2,
-        shear_range=8, zoom_range=0.2, horizontal_flip=True,
-        brightness_range=(0.7, 1.3), channel_shift_range=10)
-    ds = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(32).batch(8)
-          .map(lambda a, b: (augment(a, training=True), b),
-               num_parallel_calls=tf.data.AUTOTUNE)
-          .prefetch(tf.data.AUTOTUNE))
-    model = keras.Sequential([keras.Input((16, 16, 3)),
-                              keras.layers.Rescaling(1 / 255.0),
-                              keras.layers.Flatten(),
-                              keras.layers.Dense(3, activation="softmax")])
-    model.compile("adam", "categorical_crossentropy", jit_compile=True)
-    history = model.fit(ds, epochs=2, verbose=0)
-    assert np.all(np.isfinite(history.history["loss"]))
-
-
-@pytest.mark.skipif(BACKEND == "tensorflow",
-                    reason="on TensorFlow the layers work inside tf.data")
-def test_tf_data_on_another_backend_is_a_clear_error():
-    import tensorflow as tf
-
-    layer = al.RandomShift(0.2, 0.2)
-    ds = tf.data.Dataset.from_tensor_slices(np.zeros((4, 8, 8, 3), "float32"))
-    with pytest.raises(RuntimeError, match="tf.data.*backend") as info:
-        ds.batch(2).map(lambda a: layer(a, training=True))
-    assert "KERAS_BACKEND=tensorflow" in str(info.value)
 
 
 # -- distribution ---------------------------------------------------------------

@@ -13,8 +13,7 @@ import pytest
 
 import augment_layers as al
 from augment_layers.ops import boxes as box_ops
-from tests.backend import (jit_layer_call, stored_dtype, tensorflow_only,
-                           to_numpy)
+from tests.backend import jit_layer_call, stored_dtype, to_numpy
 
 MODES = ["constant", "nearest", "reflect", "wrap"]
 H, W = 36, 52  # non-square on purpose
@@ -472,26 +471,6 @@ def test_dicts_under_xla(rng):
     single = jit_layer_call(al.RandomRotation(20, bounding_box_format="xyxy"),
                             data)
     assert to_numpy(single["segmentation_masks"]).dtype == np.uint8
-
-
-@tensorflow_only
-def test_dicts_in_tf_data_keep_their_dtypes(rng):
-    # Keras 3.15 returns integer masks as float32 inside tf.data.
-    import tensorflow as tf
-
-    data = full_dict(rng, batch=8)
-    layer = al.Augment([al.RandomRotation(20), al.RandomFlip(),
-                        al.RandomBrightnessRange()],
-                       bounding_box_format="xyxy")
-    ds = tf.data.Dataset.from_tensor_slices(data).batch(4).map(
-        lambda d: layer(d, training=True),
-        num_parallel_calls=tf.data.AUTOTUNE)
-    for batch in ds:
-        assert batch["segmentation_masks"].dtype == tf.uint8
-        assert batch["labels"].dtype == tf.int32
-        assert batch["bounding_boxes"]["labels"].dtype == tf.int32
-        assert batch["keypoints"].dtype == tf.float32
-        assert batch["images"].shape == (4, H, W, 3)
 
 
 def test_an_empty_batch_comes_back_as_it_is(rng):
