@@ -122,13 +122,17 @@ def targets_cost():
             ("with masks + boxes", "targets", with_targets)]
 
 
-def keras_stack():
+def keras_stack_layers():
+    """Keras 3's nearest equivalent of the pipeline, layer by layer."""
     L = keras.layers
-    stack = keras.Sequential([
-        L.RandomRotation(20 / 360), L.RandomTranslation(0.2, 0.2),
-        L.RandomShear(x_factor=0.18, y_factor=0.0), L.RandomZoom(0.2, 0.2),
-        L.RandomFlip("horizontal"),
-        L.RandomBrightness(0.2, value_range=(0, 255))])
+    return [L.RandomRotation(20 / 360), L.RandomTranslation(0.2, 0.2),
+            L.RandomShear(x_factor=0.18, y_factor=0.0), L.RandomZoom(0.2, 0.2),
+            L.RandomFlip("horizontal"),
+            L.RandomBrightness(0.2, value_range=(0, 255))]
+
+
+def keras_stack():
+    stack = keras.Sequential(keras_stack_layers())
     return "keras 3 built-in stack", "pipeline", _compiled_call(stack)
 
 

@@ -88,8 +88,25 @@ def measure(contenders, batch, reps, warmup=2, min_time=0.0):
     return {name: statistics.median(t) for name, t in times.items()}, memory
 
 
+def tf_data_results(batch_size=64, side=224, batches=24, reps=3):
+    """The tf.data rows on the active backend and, in a fresh process, on
+    the other of TensorFlow and JAX."""
+    import keras
+
+    from benchmarks import tf_data
+
+    here = keras.backend.backend()
+    out = [tf_data.rows(batch_size, side, batches, reps)]
+    other = "jax" if here == "tensorflow" else "tensorflow"
+    out.append(tf_data.rows_in_process(other, batch_size=batch_size,
+                                       side=side, batches=batches, reps=reps))
+    return out
+
+
 def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
-        plot=True, quiet=False):
+        plot=True, quiet=False, tf_data=None):
+    """``tf_data``: kwargs of :func:`tf_data_results` (None: the default
+    224², batch 64 rows; False: no tf.data rows)."""
     from benchmarks import contenders as C
 
     results = {"device": device_name(), "backend": None, "sizes": []}
@@ -120,6 +137,10 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
                                  "rows": rows})
         if not quiet:
             print(format_table(results["sizes"][-1]))
+    if tf_data is not False:
+        results["tf_data"] = tf_data_results(**(tf_data or {}))
+        if not quiet:
+            print(format_tf_data(results["tf_data"]))
     results["targets"] = check_targets(results)
     if not quiet:
         for line in results["targets"]:
@@ -156,6 +177,38 @@ def format_table(size):
     return "\n".join(lines)
 
 
+def format_tf_data(entries):
+    lines = []
+    for entry in entries:
+        lines.append(f"\ntf.data on {entry['backend']}: batch {entry['batch']} "
+                     f"at {entry['side']}x{entry['side']}x3 float32")
+        for r in entry["rows"]:
+            lines.append(f"{r['name']:44s} {r['images_per_s']:10.1f}")
+    return "\n".join(lines)
+
+
+def check_tf_data_targets(entries):
+    from benchmarks import tf_data as T
+
+    lines = []
+    by_backend = {e["backend"]: {r["name"]: r["images_per_s"]
+                                 for r in e["rows"]} for e in entries}
+
+    def line(label, ratio, factor):
+        lines.append(f"[{'PASS' if ratio >= factor else 'MISS'}] {label}: "
+                     f"{ratio:.2f}x (target {factor}x)")
+
+    for backend, rates in by_backend.items():
+        line(f"tf.data map vs direct call ({backend})",
+             rates[T.MAP] / rates[T.DIRECT], 0.8)
+        line(f"tf.data map vs Keras layers in the map ({backend})",
+             rates[T.MAP] / rates[T.KERAS_MAP], 5.0)
+    if {"jax", "tensorflow"} <= set(by_backend):
+        line("tf.data map, JAX backend vs TensorFlow backend",
+             by_backend["jax"][T.MAP] / by_backend["tensorflow"][T.MAP], 0.8)
+    return lines
+
+
 def _rate(size, name):
     for r in size["rows"]:
         if r["name"] == name:
@@ -165,7 +218,7 @@ def _rate(size, name):
 
 def check_targets(results):
     """The issue's CPU targets at 224², batch 64, as PASS/MISS lines."""
-    lines = []
+    lines = check_tf_data_targets(results.get("tf_data", []))
     size = next((s for s in results["sizes"] if s["side"] == 224), None)
     if size is None:
         return lines
@@ -235,11 +288,15 @@ def main(argv=None):
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--tiny", action="store_true",
                         help="one tiny size, for tests")
+    parser.add_argument("--no-tf-data", action="store_true",
+                        help="skip the tf.data rows")
     parser.add_argument("--out", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "results"))
     args = parser.parse_args(argv)
     sizes = [(4, 32)] if args.tiny else SIZES
-    run(sizes=sizes, reps=args.reps, out_dir=args.out)
+    tf_data = False if args.no_tf_data else (
+        dict(batch_size=4, side=32, batches=4, reps=1) if args.tiny else None)
+    run(sizes=sizes, reps=args.reps, out_dir=args.out, tf_data=tf_data)
 
 
 if __name__ == "__main__":
