@@ -11,7 +11,8 @@ pytestmark = pytest.mark.tensorflow_only
 
 def test_benchmark_runs_on_a_tiny_size(tmp_path):
     results = run.run(sizes=[(2, 16)], reps=1, out_dir=str(tmp_path),
-                      quiet=True)
+                      quiet=True, tf_data=dict(batch_size=2, side=16,
+                                               batches=2, reps=1))
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert run.OURS in names and "keras 3 built-in stack" in names
     assert any(r["group"].startswith("single:") for r in
@@ -23,3 +24,12 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
     assert saved["sizes"][0]["rows"][0]["images_per_s"] > 0
     table = run.format_table(results["sizes"][0])
     assert "ours/it" in table
+    # tf.data rows on this backend and on JAX, from a fresh process.
+    assert {e["backend"] for e in results["tf_data"]} == {"tensorflow", "jax"}
+    assert all(r["images_per_s"] > 0 for e in results["tf_data"]
+               for r in e["rows"])
+    assert any("tf.data map vs direct call" in line
+               for line in results["targets"])
+    # The targets group: images only against the same call with targets.
+    names = {r["name"] for r in results["sizes"][0]["rows"]}
+    assert {"ours: images only", "with masks + boxes"} <= names
