@@ -94,7 +94,7 @@ def _with_targets(batch, boxes_per_image=8):
     size = rng.uniform(0.1, 0.5, (b, boxes_per_image, 2)) * (w, h)
     return {"images": batch,
             "segmentation_masks": rng.integers(
-                0, 21, (b, h, w, 1)).astype("int32"),
+                0, 21, (b, h, w, 1)).astype("uint8"),
             "bounding_boxes": {
                 "boxes": np.concatenate([corner, corner + size],
                                         -1).astype("float32"),

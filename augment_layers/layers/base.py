@@ -291,9 +291,20 @@ class GeometricAugmentation(BaseAugmentation):
         return self.resample(images, self.matrices_for(images, transformation),
                              transformation)
 
+    # True where :meth:`resample` is exact and needs no shared coordinates
+    # (a flip): the targets then move on their own.
+    exact_resample = False
+
     def transform_data(self, data, transformation):
         images = data[targets.IMAGES]
         matrices = self.matrices_for(images, transformation)
+        if not self.exact_resample:
+            # One compiled call: images, masks (sharing the coordinates),
+            # boxes and keypoints.
+            moving = {k: data[k] for k in targets.MOVING if k in data}
+            return dict(data, **target_ops.warp(
+                moving, matrices, self.interpolation, self.fill_mode,
+                self.fill_value, self.mask_fill_value))
         out = dict(data)
         out[targets.IMAGES] = self.resample(images, matrices, transformation)
         return move_targets(out, matrices, self.fill_mode,
@@ -317,15 +328,14 @@ class GeometricAugmentation(BaseAugmentation):
         return config
 
 
-def move_targets(data, matrices, fill_mode, mask_fill_value, compiled=True):
+def move_targets(data, matrices, fill_mode, mask_fill_value):
     """Moves the masks, boxes and keypoints of ``data`` by ``matrices`` (one
     compiled call); the images and any ``"labels"`` are left as they are."""
     moving = {k: data[k] for k in targets.MOVING if k in data}
     if len(moving) == 1:  # images only
         return data
-    warp = (target_ops.warp_targets_compiled if compiled
-            else target_ops.warp_targets)
-    return dict(data, **warp(moving, matrices, fill_mode, mask_fill_value))
+    return dict(data, **target_ops.warp_targets_compiled(
+        moving, matrices, fill_mode, mask_fill_value))
 
 
 class ColorAugmentation(BaseAugmentation):

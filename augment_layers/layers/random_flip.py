@@ -29,6 +29,8 @@ class RandomFlip(GeometricAugmentation):
         super().__init__(**kwargs)
         self.mode = v.check_choice("mode", mode, FLIP_MODES)
 
+    exact_resample = True
+
     @property
     def resample_options(self):
         return None  # a flip samples pixel centres only: any options do.
