@@ -12,6 +12,7 @@ from augment_layers.layers import RandomShift
 from augment_layers.layers import RandomZoomAspect
 from augment_layers.layers import RandomLambda
 from augment_layers.layers import RandomAffine
+from augment_layers.layers import ImageDataGeneratorAffine
 from augment_layers.layers import Augment
 from augment_layers.layers import ApplyOp
 from augment_layers.layers import FeaturewiseNormalization
@@ -19,6 +20,7 @@ from augment_layers.layers import SamplewiseNormalization
 from augment_layers.layers import ZCAWhitening
 from augment_layers.layers import adapt
 from augment_layers.migration import from_image_data_generator
+from augment_layers.image import ImageDataGenerator
 from augment_layers.preview import preview
 from augment_layers.ops import registered as _registered_ops  # noqa: F401
 from augment_layers.ops.compile import set_jit_augment

@@ -5,6 +5,7 @@ more: parallel ``tf.data`` map calls (they would race on the seed state) and
 ``tf.distribute`` replicas (each holds a copy of the same seed state).
 """
 
+import threading
 import weakref
 
 import keras
@@ -14,8 +15,41 @@ from keras import ops
 from augment_layers.ops.compile import in_tf_data
 
 
+_seeded = threading.local()
+
+
+class seeded:
+    """Within it, every draw of this thread comes from ``seed`` and a
+    counter instead of the layers' seed state: a call made twice in such a
+    scope with one seed draws the same parameters, whatever ran in between
+    and in whichever thread (the drop-in ImageDataGenerator's batches)."""
+
+    def __init__(self, seed):
+        self.seed = int(seed)
+
+    def __enter__(self):
+        self._before = getattr(_seeded, "state", None)
+        _seeded.state = [self.seed, 0]
+        return self
+
+    def __exit__(self, *exc):
+        _seeded.state = self._before
+
+
+def _next_seed():
+    state = getattr(_seeded, "state", None)
+    if state is None:
+        return None
+    state[1] += 1
+    return (state[0] * 1_000_003 + state[1]) % (2**31 - 1)
+
+
 def uniform(layer, shape, low, high):
     """float32 draws of ``shape`` from ``U(low, high)`` for ``layer``."""
+    seed = _next_seed()
+    if seed is not None:
+        return keras.random.uniform(shape, low, high, dtype="float32",
+                                    seed=seed)
     if in_tf_data():
         return _tf_data_generator(layer).uniform(shape, low, high,
                                                  dtype="float32")

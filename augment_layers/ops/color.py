@@ -48,6 +48,15 @@ def channel_shift(images, shift, value_range=(0, 255)):
     return clip(images + _per_image_channel(shift, images), value_range)
 
 
+def channel_shift_within_image(images, intensity):
+    """Adds ``intensity`` to each image and clips it to that image's own
+    minimum and maximum, as ImageDataGenerator's ``apply_channel_shift``."""
+    axes = tuple(range(1, len(images.shape)))
+    lo = ops.min(images, axis=axes, keepdims=True)
+    hi = ops.max(images, axis=axes, keepdims=True)
+    return ops.clip(images + _per_image_channel(intensity, images), lo, hi)
+
+
 def contrast(images, factor, value_range=(0, 255)):
     """Scales each image's deviation from its own mean (over H, W, C)."""
     mean = ops.mean(images, axis=(1, 2, 3), keepdims=True)

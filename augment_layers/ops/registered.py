@@ -51,3 +51,13 @@ def saturation(images, factor, value_range=(0, 255)):
     ``RandomLambda("saturation", {"factor": (0.5, 1.5)})``
     """
     return color.saturation(images, factor, value_range)
+
+
+@register_op("channel_shift_within_image")
+def channel_shift_within_image(images, intensity):
+    """ImageDataGenerator's ``channel_shift_range``: adds ``intensity`` and
+    clips to each image's own range (its min and max before the shift).
+
+    ``RandomLambda("channel_shift_within_image", {"intensity": 20})``
+    """
+    return color.channel_shift_within_image(images, intensity)
