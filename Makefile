@@ -2,30 +2,39 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
+DEV_STAMP := $(VENV)/.installed-dev
 
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND ?= tensorflow
 
 .PHONY: test demo bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+
+# The demo installs only what it needs (quick first run); tests and
+# benchmarks install everything (PyTorch, JAX, the ONNX tools...).
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[demo]"
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[dev]"
-	touch $(STAMP)
+	touch $@
 
 # The whole suite under TensorFlow, then the layer tests under JAX and PyTorch.
 PYTEST := $(PY) -m pytest -n 2 --dist loadfile -q -rs
-test: $(STAMP)
+test: $(DEV_STAMP)
 	KERAS_BACKEND=tensorflow $(PYTEST) --durations=15
 	KERAS_BACKEND=jax AL_PROPERTY_EXAMPLES=25 $(PYTEST) -m "not tensorflow_only"
 	KERAS_BACKEND=torch AL_PROPERTY_EXAMPLES=25 $(PYTEST) -m "not tensorflow_only"
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(PY) -m augment_layers demo
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) -m benchmarks
 
 clean:

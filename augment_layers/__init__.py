@@ -1,30 +1,33 @@
 """Image-augmentation layers for Keras 3, in ImageDataGenerator's terms."""
 
-from augment_layers.layers import BaseAugmentation
-from augment_layers.layers import ColorAugmentation
-from augment_layers.layers import GeometricAugmentation
-from augment_layers.layers import RandomBrightnessRange
-from augment_layers.layers import RandomChannelShift
-from augment_layers.layers import RandomFlip
-from augment_layers.layers import RandomRotation
-from augment_layers.layers import RandomShear
-from augment_layers.layers import RandomShift
-from augment_layers.layers import RandomZoomAspect
-from augment_layers.layers import RandomLambda
-from augment_layers.layers import RandomAffine
-from augment_layers.layers import ImageDataGeneratorAffine
-from augment_layers.layers import Augment
-from augment_layers.layers import ApplyOp
-from augment_layers.layers import FeaturewiseNormalization
-from augment_layers.layers import SamplewiseNormalization
-from augment_layers.layers import ZCAWhitening
-from augment_layers.layers import adapt
-from augment_layers.migration import from_image_data_generator
-from augment_layers.image import ImageDataGenerator
-from augment_layers.preview import preview
-from augment_layers.ops import registered as _registered_ops  # noqa: F401
-from augment_layers.ops.compile import set_jit_augment
-from augment_layers.registry import register_op
-from augment_layers.registry import registered_ops
+from augment_layers._startup import quiet_native_startup as _quiet
+
+with _quiet():
+    from augment_layers.layers import BaseAugmentation
+    from augment_layers.layers import ColorAugmentation
+    from augment_layers.layers import GeometricAugmentation
+    from augment_layers.layers import RandomBrightnessRange
+    from augment_layers.layers import RandomChannelShift
+    from augment_layers.layers import RandomFlip
+    from augment_layers.layers import RandomRotation
+    from augment_layers.layers import RandomShear
+    from augment_layers.layers import RandomShift
+    from augment_layers.layers import RandomZoomAspect
+    from augment_layers.layers import RandomLambda
+    from augment_layers.layers import RandomAffine
+    from augment_layers.layers import ImageDataGeneratorAffine
+    from augment_layers.layers import Augment
+    from augment_layers.layers import ApplyOp
+    from augment_layers.layers import FeaturewiseNormalization
+    from augment_layers.layers import SamplewiseNormalization
+    from augment_layers.layers import ZCAWhitening
+    from augment_layers.layers import adapt
+    from augment_layers.migration import from_image_data_generator
+    from augment_layers.image import ImageDataGenerator
+    from augment_layers.preview import preview
+    from augment_layers.ops import registered as _registered_ops  # noqa: F401
+    from augment_layers.ops.compile import set_jit_augment
+    from augment_layers.registry import register_op
+    from augment_layers.registry import registered_ops
 
 __version__ = "0.1.0"

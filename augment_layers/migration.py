@@ -1,10 +1,10 @@
 """``from_image_data_generator``: ImageDataGenerator's arguments, as layers."""
 
+import difflib
 import numbers
 
 import keras
 
-from augment_layers import registry
 from augment_layers.layers.augment import Augment
 from augment_layers.layers.random_affine import RandomAffine
 from augment_layers.layers.random_brightness_range import RandomBrightnessRange
@@ -73,9 +73,15 @@ def from_image_data_generator(**kwargs):
     """
     unknown = sorted(set(kwargs) - KNOWN)
     if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, sorted(KNOWN), n=1)
+            if close:
+                hints.append(f"did you mean {close[0]!r} for {name!r}?")
+        hint = f" ({'; '.join(hints)})" if hints else ""
         raise ValueError(
-            f"Unknown ImageDataGenerator argument(s): {', '.join(unknown)}. "
-            f"Known: {', '.join(sorted(KNOWN))}.")
+            f"Unknown ImageDataGenerator argument(s): {', '.join(unknown)}"
+            f"{hint}. Known: {', '.join(sorted(KNOWN))}.")
     for name, advice in _PIPELINE_ARGS.items():
         if kwargs.get(name) not in (None, 0, 0.0):
             raise ValueError(
