@@ -799,7 +799,7 @@ class NumpyArrayIterator(Iterator):
                          **dataset_kwargs)
 
     def _get_batches_of_transformed_samples(self, index_array, seed=None):
-        batch_x = self.x[index_array].astype(self.dtype)
+        batch_x = self.x[index_array].astype(self.dtype, copy=False)
         # The whole batch in one call: one fused resample.
         batch_x = self.image_data_generator._transform_batch(batch_x, seed)
 
@@ -2029,7 +2029,8 @@ class ImageDataGenerator:
             else:
                 with draws.seeded(seed):
                     out = layer(batch_x, training=True)
-            batch_x = keras.ops.convert_to_numpy(out).astype(self.dtype)
+            batch_x = keras.ops.convert_to_numpy(out).astype(self.dtype,
+                                                             copy=False)
         else:
             batch_x = np.array(batch_x, dtype=self.dtype)
         return self._standardize_batch(batch_x)

@@ -114,9 +114,10 @@ def tf_data_results(batch_size=64, side=224, batches=24, reps=3):
 
 
 def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
-        plot=True, quiet=False, tf_data=None):
-    """``tf_data``: kwargs of :func:`tf_data_results` (None: the default
-    224², batch 64 rows; False: no tf.data rows)."""
+        plot=True, quiet=False, tf_data=None, dropin=None):
+    """``tf_data``, ``dropin``: kwargs of :func:`tf_data_results` and
+    :func:`benchmarks.dropin.rows` (None: the defaults, 224²; False: none
+    of those rows)."""
     from benchmarks import contenders as C
 
     results = {"device": device_name(), "backend": None, "sizes": []}
@@ -151,6 +152,12 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
         results["tf_data"] = tf_data_results(**(tf_data or {}))
         if not quiet:
             print(format_tf_data(results["tf_data"]))
+    if dropin is not False and cpu_peers:
+        from benchmarks import dropin as D
+
+        results["dropin"] = D.rows(**(dropin or {}))
+        if not quiet:
+            print(format_dropin(results["dropin"]))
     results["targets"] = check_targets(results)
     if not quiet:
         for line in results["targets"]:
@@ -197,6 +204,31 @@ def format_tf_data(entries):
     return "\n".join(lines)
 
 
+def format_dropin(entry):
+    lines = [f"\nImageDataGenerator drop-in: batch {entry['batch']} at "
+             f"{entry['side']}x{entry['side']}x3"]
+    for r in entry["rows"]:
+        lines.append(f"{r['name']:44s} {r['images_per_s']:10.1f}")
+    return "\n".join(lines)
+
+
+def check_dropin_targets(entry):
+    if not entry:
+        return []
+    from benchmarks import dropin as D
+
+    rates = {r["name"]: r["images_per_s"] for r in entry["rows"]}
+    lines = []
+    for label, ours, theirs, factor in [
+            ("drop-in flow() vs tf_keras", D.OURS_FLOW, D.THEIRS_FLOW, 5.0),
+            ("drop-in flow_from_directory vs tf_keras", D.OURS_DIR,
+             D.THEIRS_DIR, 2.0)]:
+        ratio = rates[ours] / rates[theirs]
+        lines.append(f"[{'PASS' if ratio >= factor else 'MISS'}] {label}: "
+                     f"{ratio:.2f}x (target {factor}x)")
+    return lines
+
+
 def check_tf_data_targets(entries):
     from benchmarks import tf_data as T
 
@@ -229,6 +261,7 @@ def _rate(size, name):
 def check_targets(results):
     """The issue's CPU targets at 224², batch 64, as PASS/MISS lines."""
     lines = check_tf_data_targets(results.get("tf_data", []))
+    lines += check_dropin_targets(results.get("dropin"))
     size = next((s for s in results["sizes"] if s["side"] == 224), None)
     if size is None:
         return lines
@@ -306,7 +339,10 @@ def main(argv=None):
     sizes = [(4, 32)] if args.tiny else SIZES
     tf_data = False if args.no_tf_data else (
         dict(batch_size=4, side=32, batches=4, reps=1) if args.tiny else None)
-    run(sizes=sizes, reps=args.reps, out_dir=args.out, tf_data=tf_data)
+    dropin = dict(batch_size=4, side=32, batches=2, reps=1, files=8) \
+        if args.tiny else None
+    run(sizes=sizes, reps=args.reps, out_dir=args.out, tf_data=tf_data,
+        dropin=dropin)
 
 
 if __name__ == "__main__":

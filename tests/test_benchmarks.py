@@ -12,7 +12,9 @@ pytestmark = pytest.mark.tensorflow_only
 def test_benchmark_runs_on_a_tiny_size(tmp_path):
     results = run.run(sizes=[(2, 16)], reps=1, out_dir=str(tmp_path),
                       quiet=True, tf_data=dict(batch_size=2, side=16,
-                                               batches=2, reps=1))
+                                               batches=2, reps=1),
+                      dropin=dict(batch_size=2, side=16, batches=2, reps=1,
+                                  files=4))
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert run.OURS in names and "keras 3 built-in stack" in names
     assert any(r["group"].startswith("single:") for r in
@@ -29,6 +31,8 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
     assert all(r["images_per_s"] > 0 for e in results["tf_data"]
                for r in e["rows"])
     assert any("tf.data map vs direct call" in line
+               for line in results["targets"])
+    assert any("drop-in flow() vs tf_keras" in line
                for line in results["targets"])
     # The targets group: images only against the same call with targets.
     names = {r["name"] for r in results["sizes"][0]["rows"]}
