@@ -151,6 +151,12 @@ def check_common_config(class_name, config):
         raise ValueError(
             f"{class_name}'s config: `name` must be a string, received "
             f"name={name!r}.")
+    if isinstance(name, str) and ("." in name or "/" in name):
+        # PyTorch cannot name a layer's weights through a dotted path, and
+        # Keras refuses "/": a file meant for every backend has neither.
+        raise ValueError(
+            f"{class_name}'s config: `name` must not contain '.' or '/', "
+            f"received name={name!r}.")
     trainable = config.get("trainable", True)
     if not isinstance(trainable, bool):
         raise ValueError(
