@@ -16,6 +16,8 @@ with _quiet():
     from augment_layers.layers import RandomLambda
     from augment_layers.layers import RandomAffine
     from augment_layers.layers import ImageDataGeneratorAffine
+    from augment_layers.layers import RandomResizedCrop
+    from augment_layers.layers import RandomPerspective
     from augment_layers.layers import Augment
     from augment_layers.layers import ApplyOp
     from augment_layers.layers import FeaturewiseNormalization

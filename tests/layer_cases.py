@@ -34,6 +34,8 @@ CASES = [
         30, interpolation="nearest", seed=seed), geometric=True),
     Case("RandomFlip", lambda seed=None: al.RandomFlip(
         "horizontal_and_vertical", seed=seed), geometric=True),
+    Case("RandomPerspective", lambda seed=None: al.RandomPerspective(
+        1.0, 0.4, fill_mode="reflect", seed=seed), geometric=True),
     Case("RandomBrightnessRange", lambda seed=None: al.RandomBrightnessRange(
         (0.5, 1.5), seed=seed)),
     Case("RandomChannelShift", lambda seed=None: al.RandomChannelShift(

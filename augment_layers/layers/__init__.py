@@ -11,6 +11,8 @@ from augment_layers.layers.random_zoom_aspect import RandomZoomAspect
 from augment_layers.layers.random_lambda import RandomLambda
 from augment_layers.layers.random_affine import RandomAffine
 from augment_layers.layers.image_data_generator_affine import ImageDataGeneratorAffine
+from augment_layers.layers.random_resized_crop import RandomResizedCrop
+from augment_layers.layers.random_perspective import RandomPerspective
 from augment_layers.layers.augment import Augment
 from augment_layers.layers.standardize import ApplyOp
 from augment_layers.layers.standardize import FeaturewiseNormalization

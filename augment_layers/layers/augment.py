@@ -107,15 +107,33 @@ class Augment(ImageLayer):
                 data = dict(data, images=stage[1](data[targets.IMAGES],
                                                   training=training))
             elif training:
-                shape = ops.shape(data[targets.IMAGES])
+                batch, height, width, channels = ops.shape(
+                    data[targets.IMAGES])
+                draws = []
                 with DRAW_LOCK:  # one call's draws together, across threads
-                    draws = [[layer.draw(shape) for layer in step[1]]
-                             for step in stage[1]]
+                    for step in stage[1]:
+                        draws.append([])
+                        for layer in step[1]:
+                            # Each layer draws for the size it will see.
+                            draws[-1].append(layer.draw(
+                                (batch, height, width, channels)))
+                            height, width = layer.output_size(height, width)
                 # Only what moves enters the compiled function ("labels"
                 # may be anything, strings included).
                 moving = {k: data[k] for k in targets.MOVING if k in data}
                 data = dict(data, **runner(moving, draws))
+            else:  # inference: only what a layer does then (a resize)
+                for step in stage[1]:
+                    for layer in step[1]:
+                        if type(layer).infer is not BaseAugmentation.infer:
+                            data = layer.infer(data)
         return data
+
+    def output_size(self, height, width):
+        for layer in self._layers:
+            if isinstance(layer, BaseAugmentation):
+                height, width = layer.output_size(height, width)
+        return height, width
 
     def get_config(self):
         config = super().get_config()
@@ -188,10 +206,17 @@ def _stage_runner(stage):
                 data = layers[0].transform_data(data, step_draws[0])
                 continue
             shape = ops.shape(data[targets.IMAGES])
-            matrices = affine.compose(*[
-                layer.transformation_matrix(t, shape[1], shape[2])
-                for layer, t in zip(layers, step_draws)])
-            data = target_ops.warp_impl(data, matrices, *options)
+            height, width = shape[1], shape[2]
+            matrices, output_size = [], None
+            for layer, t in zip(layers, step_draws):
+                # Each matrix maps its layer's output to its input, at the
+                # sizes that layer sees.
+                matrices.append(layer.transformation_matrix(t, height, width))
+                height, width = layer.output_size(height, width)
+                output_size = layer.fixed_output_size or output_size
+            data = target_ops.warp_impl(
+                data, affine.compose(*matrices), *options, output_size,
+                any(layer.projective for layer in layers))
         return data
 
     return run

@@ -89,15 +89,39 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
                 return super().__call__(inputs, *args, **kwargs)
         return super().__call__(inputs, *args, **kwargs)
 
+    def output_size(self, height, width):
+        """The ``(height, width)`` of the output for an input of that size
+        (a resized crop changes it; most layers keep it)."""
+        return height, width
+
+    def _resized_shape(self, shape):
+        shape = tuple(shape)
+        first = getattr(self, "data_format", "channels_last") == \
+            "channels_first"
+        h_axis = len(shape) - (2 if first else 3)
+        height, width = self.output_size(shape[h_axis], shape[h_axis + 1])
+        return shape[:h_axis] + (height, width) + shape[h_axis + 2:]
+
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape, dict):
-            return input_shape
-        return tuple(input_shape)
+            out = dict(input_shape)
+            for key in (targets.IMAGES, targets.MASKS):
+                if key in out:
+                    out[key] = self._resized_shape(out[key])
+            return out
+        return self._resized_shape(input_shape)
 
     def compute_output_spec(self, inputs, training=None):
         if targets.is_dict(inputs):
-            return targets.output_spec(inputs, self.compute_dtype)
-        return keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+            out = targets.output_spec(inputs, self.compute_dtype)
+            for key in (targets.IMAGES, targets.MASKS):
+                if key in out:
+                    out[key] = keras.KerasTensor(
+                        self._resized_shape(out[key].shape),
+                        dtype=out[key].dtype)
+            return out
+        return keras.KerasTensor(self._resized_shape(inputs.shape),
+                                 dtype=self.compute_dtype)
 
     def prepare(self, inputs):
         """``(data, was_dict)``: the input as a checked dict whose images are
@@ -183,11 +207,19 @@ class BaseAugmentation(ImageLayer):
         pass through untouched (only geometric layers move them)."""
         return None
 
+    def infer(self, data):
+        """What the layer does at inference, on the internal dict; None
+        (the default): nothing, the input comes back as it is."""
+        return None
+
     def call(self, inputs, training=None):
         data, was_dict = self.prepare(inputs)
         if training:
             data = targets.on_channels_last_batch(
                 self.augment, data, self.data_format, self.box_format_for(data))
+        elif type(self).infer is not BaseAugmentation.infer:
+            data = targets.on_channels_last_batch(
+                self.infer, data, self.data_format, self.box_format_for(data))
         return data if was_dict else data[targets.IMAGES]
 
     def get_config(self):
@@ -278,10 +310,18 @@ class GeometricAugmentation(BaseAugmentation):
         return (self.interpolation, self.fill_mode, self.fill_value,
                 self.mask_fill_value)
 
+    # True where the matrices are homographies (perspective).
+    projective = False
+
+    # The resample's output ``(height, width)`` as Python ints; None where
+    # it keeps the input's size (a resized crop says otherwise).
+    fixed_output_size = None
+
     def resample(self, images, matrices, transformation):
         """Resamples a channels-last batch by ``matrices``."""
-        return resample.affine_transform(images, matrices, self.interpolation,
-                                         self.fill_mode, self.fill_value)
+        return resample.affine_transform(
+            images, matrices, self.interpolation, self.fill_mode,
+            self.fill_value, self.fixed_output_size, self.projective)
 
     def matrices_for(self, images, transformation):
         shape = ops.shape(images)
@@ -304,7 +344,8 @@ class GeometricAugmentation(BaseAugmentation):
             moving = {k: data[k] for k in targets.MOVING if k in data}
             return dict(data, **target_ops.warp(
                 moving, matrices, self.interpolation, self.fill_mode,
-                self.fill_value, self.mask_fill_value))
+                self.fill_value, self.mask_fill_value,
+                self.fixed_output_size, self.projective))
         out = dict(data)
         out[targets.IMAGES] = self.resample(images, matrices, transformation)
         return move_targets(out, matrices, self.fill_mode,

@@ -100,6 +100,13 @@ def check_number(name, value):
     return float(value)
 
 
+def check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"`{name}` must be a positive integer, received {name}={value!r}.")
+    return value
+
+
 def check_bool(name, value):
     if not isinstance(value, bool):
         raise ValueError(

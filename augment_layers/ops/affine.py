@@ -126,3 +126,51 @@ def invert(matrices):
     adj = [co[0], co[3], co[6], co[1], co[4], co[7], co[2], co[5], co[8]]
     inv = ops.stack([x / det for x in adj], axis=-1)
     return ops.reshape(inv, (-1, 3, 3))
+
+
+def square_to_quad(corners):
+    """Homographies taking the unit square to quadrilaterals, in closed form.
+
+    ``corners``: ``(B, 4, 2)`` points ``(x, y)`` that the square's corners
+    ``(0, 0), (1, 0), (1, 1), (0, 1)`` go to, in that order. Returns
+    ``(B, 3, 3)`` matrices mapping ``(u, v, 1)`` to homogeneous points
+    (Heckbert, "Fundamentals of Texture Mapping and Image Warping", 1989,
+    section 2.2.3): no linear solve, so it compiles everywhere.
+    """
+    c = ops.cast(corners, "float32")
+    x0, x1, x2, x3 = (c[:, i, 0] for i in range(4))
+    y0, y1, y2, y3 = (c[:, i, 1] for i in range(4))
+    sx, sy = x0 - x1 + x2 - x3, y0 - y1 + y2 - y3
+    dx1, dx2, dy1, dy2 = x1 - x2, x3 - x2, y1 - y2, y3 - y2
+    det = dx1 * dy2 - dx2 * dy1
+    g = (sx * dy2 - dx2 * sy) / det
+    h = (dx1 * sy - sx * dy1) / det
+    rows = [x1 - x0 + g * x1, x3 - x0 + h * x3, x0,
+            y1 - y0 + g * y1, y3 - y0 + h * y3, y0,
+            g, h, ops.ones_like(g)]
+    return ops.reshape(ops.stack(rows, axis=-1), (-1, 3, 3))
+
+
+def perspective(corners, height, width):
+    """Output -> input pixel matrices of a perspective warp.
+
+    ``corners``: ``(B, 4, 2)`` input pixel coordinates that the output's
+    corner pixels ``(0, 0), (W-1, 0), (W-1, H-1), (0, H-1)`` sample.
+    """
+    w = _as_float(width) - 1.0
+    h = _as_float(height) - 1.0
+    to_unit = zoom(ops.ones_like(corners[:, 0, 0]) / w,
+                   ops.ones_like(corners[:, 0, 0]) / h)
+    return compose(square_to_quad(corners), to_unit)
+
+
+def crop_and_resize(x0, y0, crop_width, crop_height, out_height, out_width):
+    """Output -> input pixel matrices that resize the crop
+    ``[x0, x0 + crop_width] x [y0, y0 + crop_height]`` (continuous
+    coordinates, ``(B,)`` each) to ``out_height x out_width`` pixels, pixel
+    centres to pixel centres (as ``keras.layers.Resizing`` does)."""
+    sx = _as_float(crop_width) / _as_float(out_width)
+    sy = _as_float(crop_height) / _as_float(out_height)
+    zeros = ops.zeros_like(sx)
+    return _stack_rows(sx, zeros, _as_float(x0) + 0.5 * sx - 0.5,
+                       zeros, sy, _as_float(y0) + 0.5 * sy - 0.5)

@@ -52,20 +52,24 @@ _EAGER_BAND_VALUES = 1 << 21
 
 
 def affine_transform_impl(images, matrices, interpolation="bilinear",
-                          fill_mode="nearest", fill_value=0.0):
+                          fill_mode="nearest", fill_value=0.0,
+                          output_size=None, projective=False):
     """:func:`affine_transform` without the compiled wrapper (for fusing)."""
     if active_backend() == "torch" and None not in images.shape:
         batch, height, width, channels = images.shape
-        rows = max(1, _EAGER_BAND_VALUES // max(1, batch * width * channels))
-        if rows < height:
+        out_height, out_width = output_size or (height, width)
+        rows = max(1, _EAGER_BAND_VALUES // max(1, batch * out_width
+                                                * channels))
+        if rows < out_height:
             return _resample_in_bands(images, matrices, interpolation,
-                                      fill_mode, fill_value, rows)
+                                      fill_mode, fill_value, rows,
+                                      (out_height, out_width), projective)
     return _resample_rows(images, matrices, interpolation, fill_mode,
-                          fill_value, 0, None)
+                          fill_value, 0, None, output_size, projective)
 
 
 def _resample_in_bands(images, matrices, interpolation, fill_mode, fill_value,
-                       rows):
+                       rows, output_size, projective):
     """PyTorch only: writes bands of output rows into one preallocated output.
 
     A loop over bands of rows, not over the batch: each band is vectorised
@@ -76,26 +80,30 @@ def _resample_in_bands(images, matrices, interpolation, fill_mode, fill_value,
     import torch
 
     images = ops.convert_to_tensor(images)
-    height = images.shape[1]
-    out = torch.empty_like(images)
-    for start in range(0, height, rows):
-        count = min(rows, height - start)
+    out_height, out_width = output_size
+    out = torch.empty((images.shape[0], out_height, out_width,
+                       images.shape[3]), dtype=images.dtype,
+                      device=images.device)
+    for start in range(0, out_height, rows):
+        count = min(rows, out_height - start)
         out[:, start:start + count] = _resample_rows(
             images, matrices, interpolation, fill_mode, fill_value,
-            start, count)
+            start, count, output_size, projective)
     return out
 
 
 def _resample_rows(images, matrices, interpolation, fill_mode, fill_value,
-                   row_start, row_count):
-    """Output rows ``[row_start, row_start + row_count)`` (None: all)."""
+                   row_start, row_count, output_size=None, projective=False):
+    """Output rows ``[row_start, row_start + row_count)`` (None: all) of an
+    output of ``output_size`` (None: the input's size)."""
     shape = ops.shape(images)
     batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+    out_height, out_width = output_size or (height, width)
     matrices = ops.cast(matrices, "float32")
 
-    xs = ops.cast(ops.arange(width), "float32")[None, None, :]
+    xs = ops.cast(ops.arange(out_width), "float32")[None, None, :]
     if row_count is None:
-        ys = ops.cast(ops.arange(height), "float32")[None, :, None]
+        ys = ops.cast(ops.arange(out_height), "float32")[None, :, None]
     else:
         ys = ops.cast(ops.arange(row_start, row_start + row_count),
                       "float32")[None, :, None]
@@ -106,6 +114,10 @@ def _resample_rows(images, matrices, interpolation, fill_mode, fill_value,
     # Source coordinates of every output pixel: (B, H, W).
     src_x = coef(0, 0) * xs + coef(0, 1) * ys + coef(0, 2)
     src_y = coef(1, 0) * xs + coef(1, 1) * ys + coef(1, 2)
+    if projective:  # a homography: the projective divide
+        w = coef(2, 0) * xs + coef(2, 1) * ys + coef(2, 2)
+        src_x, src_y = src_x / w, src_y / w
+        del w
 
     inside = None
     if fill_mode == "constant":
@@ -162,7 +174,8 @@ def _resample_rows(images, matrices, interpolation, fill_mode, fill_value,
 
 
 def affine_transform(images, matrices, interpolation="bilinear",
-                     fill_mode="nearest", fill_value=0.0):
+                     fill_mode="nearest", fill_value=0.0, output_size=None,
+                     projective=False):
     """Resamples ``images`` by per-image affine ``matrices``, once.
 
     Args:
@@ -173,9 +186,14 @@ def affine_transform(images, matrices, interpolation="bilinear",
         interpolation: ``"bilinear"`` or ``"nearest"``.
         fill_mode: ``"constant"``, ``"nearest"``, ``"reflect"`` or ``"wrap"``.
         fill_value: the value of ``"constant"`` fill.
+        output_size: ``(height, width)`` of the output (None: the input's);
+            the matrices map output pixels of that size to input pixels.
+        projective: True where the matrices' last row is not ``(0, 0, 1)``
+            (perspective): each source point is divided by its third
+            coordinate.
 
     Returns:
-        A tensor of the shape and dtype of ``images``.
+        A tensor of the dtype of ``images``, ``(B, *output_size, C)``.
     """
     if interpolation not in INTERPOLATIONS:
         raise ValueError(
@@ -183,8 +201,11 @@ def affine_transform(images, matrices, interpolation="bilinear",
     if fill_mode not in FILL_MODES:
         raise ValueError(
             f"fill_mode must be one of {FILL_MODES}, got {fill_mode!r}")
+    if output_size is not None:
+        output_size = (int(output_size[0]), int(output_size[1]))
     return _compiled_impl(images, matrices, interpolation, fill_mode,
-                          float(fill_value))
+                          float(fill_value), output_size, bool(projective))
 
 
-_compiled_impl = compiled(affine_transform_impl, static_argnums=(2, 3, 4))
+_compiled_impl = compiled(affine_transform_impl,
+                          static_argnums=(2, 3, 4, 5, 6))

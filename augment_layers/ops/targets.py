@@ -17,7 +17,8 @@ BOXES = "bounding_boxes"
 KEYPOINTS = "keypoints"
 
 
-def warp_targets(data, matrices, fill_mode="nearest", mask_fill_value=0):
+def warp_targets(data, matrices, fill_mode="nearest", mask_fill_value=0,
+                 output_size=None, projective=False):
     """Moves masks, boxes and keypoints of ``data`` by ``matrices``.
 
     The images are left as they are (their resample is the caller's, so a
@@ -31,6 +32,8 @@ def warp_targets(data, matrices, fill_mode="nearest", mask_fill_value=0):
         matrices: ``(B, 3, 3)`` output -> input pixel-index matrices.
         fill_mode: the images' fill mode, used for the masks too.
         mask_fill_value: what ``"constant"`` writes into masks.
+        output_size: ``(height, width)`` of the output (None: the images').
+        projective: the matrices are homographies (see the resampler).
 
     Returns:
         A new dict: masks resampled by nearest neighbour in their own dtype,
@@ -40,10 +43,11 @@ def warp_targets(data, matrices, fill_mode="nearest", mask_fill_value=0):
     out = dict(data)
     if MASKS in data:
         out[MASKS] = resample.affine_transform_impl(
-            data[MASKS], matrices, "nearest", fill_mode, mask_fill_value)
+            data[MASKS], matrices, "nearest", fill_mode, mask_fill_value,
+            output_size, projective)
     if BOXES in data or KEYPOINTS in data:
         shape = ops.shape(data["images"])
-        height, width = shape[1], shape[2]
+        height, width = output_size or (shape[1], shape[2])
     if BOXES in data:
         moved, labels = box_ops.transform(
             data[BOXES]["boxes"], data[BOXES].get("labels"), matrices,
@@ -58,13 +62,16 @@ def warp_targets(data, matrices, fill_mode="nearest", mask_fill_value=0):
 
 
 def warp_impl(data, matrices, interpolation="bilinear", fill_mode="nearest",
-              fill_value=0.0, mask_fill_value=0):
+              fill_value=0.0, mask_fill_value=0, output_size=None,
+              projective=False):
     """Resamples the images once and moves every target with them."""
-    out = warp_targets(data, matrices, fill_mode, mask_fill_value)
+    out = warp_targets(data, matrices, fill_mode, mask_fill_value,
+                       output_size, projective)
     out["images"] = resample.affine_transform_impl(
-        data["images"], matrices, interpolation, fill_mode, fill_value)
+        data["images"], matrices, interpolation, fill_mode, fill_value,
+        output_size, projective)
     return out
 
 
-warp = compiled(warp_impl, static_argnums=(2, 3, 4, 5))
-warp_targets_compiled = compiled(warp_targets, static_argnums=(2, 3))
+warp = compiled(warp_impl, static_argnums=(2, 3, 4, 5, 6, 7))
+warp_targets_compiled = compiled(warp_targets, static_argnums=(2, 3, 4, 5))
