@@ -18,6 +18,9 @@ with _quiet():
     from augment_layers.layers import ImageDataGeneratorAffine
     from augment_layers.layers import RandomResizedCrop
     from augment_layers.layers import RandomPerspective
+    from augment_layers.layers import RandomErasing
+    from augment_layers.layers import MixUp
+    from augment_layers.layers import CutMix
     from augment_layers.layers import Augment
     from augment_layers.layers import ApplyOp
     from augment_layers.layers import FeaturewiseNormalization

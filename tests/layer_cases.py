@@ -36,6 +36,8 @@ CASES = [
         "horizontal_and_vertical", seed=seed), geometric=True),
     Case("RandomPerspective", lambda seed=None: al.RandomPerspective(
         1.0, 0.4, fill_mode="reflect", seed=seed), geometric=True),
+    Case("RandomErasing", lambda seed=None: al.RandomErasing(
+        1.0, value=127.0, seed=seed)),
     Case("RandomBrightnessRange", lambda seed=None: al.RandomBrightnessRange(
         (0.5, 1.5), seed=seed)),
     Case("RandomChannelShift", lambda seed=None: al.RandomChannelShift(

@@ -13,6 +13,9 @@ from augment_layers.layers.random_affine import RandomAffine
 from augment_layers.layers.image_data_generator_affine import ImageDataGeneratorAffine
 from augment_layers.layers.random_resized_crop import RandomResizedCrop
 from augment_layers.layers.random_perspective import RandomPerspective
+from augment_layers.layers.random_erasing import RandomErasing
+from augment_layers.layers.mix_up import MixUp
+from augment_layers.layers.cut_mix import CutMix
 from augment_layers.layers.augment import Augment
 from augment_layers.layers.standardize import ApplyOp
 from augment_layers.layers.standardize import FeaturewiseNormalization

@@ -120,7 +120,11 @@ class Augment(ImageLayer):
                             height, width = layer.output_size(height, width)
                 # Only what moves enters the compiled function ("labels"
                 # may be anything, strings included).
-                moving = {k: data[k] for k in targets.MOVING if k in data}
+                keys = targets.MOVING
+                if any(getattr(layer, "uses_labels", False)
+                       for step in stage[1] for layer in step[1]):
+                    keys += (targets.LABELS,)  # MixUp, CutMix
+                moving = {k: data[k] for k in keys if k in data}
                 data = dict(data, **runner(moving, draws))
             else:  # inference: only what a layer does then (a resize)
                 for step in stage[1]:
