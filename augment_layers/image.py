@@ -1875,41 +1875,7 @@ class ImageDataGenerator:
             x -= np.mean(x, keepdims=True)
         if self.samplewise_std_normalization:
             x /= np.std(x, keepdims=True) + 1e-6
-
-        if self.featurewise_center:
-            if self.mean is not None:
-                x -= self.mean
-            else:
-                warnings.warn(
-                    "This ImageDataGenerator specifies "
-                    "`featurewise_center`, but it hasn't "
-                    "been fit on any training data. Fit it "
-                    "first by calling `.fit(numpy_data)`."
-                )
-        if self.featurewise_std_normalization:
-            if self.std is not None:
-                x /= self.std + 1e-6
-            else:
-                warnings.warn(
-                    "This ImageDataGenerator specifies "
-                    "`featurewise_std_normalization`, "
-                    "but it hasn't "
-                    "been fit on any training data. Fit it "
-                    "first by calling `.fit(numpy_data)`."
-                )
-        if self.zca_whitening:
-            if self.zca_whitening_matrix is not None:
-                flat_x = x.reshape(-1, np.prod(x.shape[-3:]))
-                white_x = flat_x @ self.zca_whitening_matrix
-                x = np.reshape(white_x, x.shape)
-            else:
-                warnings.warn(
-                    "This ImageDataGenerator specifies "
-                    "`zca_whitening`, but it hasn't "
-                    "been fit on any training data. Fit it "
-                    "first by calling `.fit(numpy_data)`."
-                )
-        return x
+        return self._featurewise(x)
 
     def _featurewise(self, x):
         """The featurewise and ZCA steps of :meth:`standardize`."""
