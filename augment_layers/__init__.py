@@ -21,6 +21,8 @@ with _quiet():
     from augment_layers.layers import RandomErasing
     from augment_layers.layers import MixUp
     from augment_layers.layers import CutMix
+    from augment_layers.layers import RandAugment
+    from augment_layers.layers import TrivialAugmentWide
     from augment_layers.layers import Augment
     from augment_layers.layers import ApplyOp
     from augment_layers.layers import FeaturewiseNormalization

@@ -38,6 +38,10 @@ CASES = [
         1.0, 0.4, fill_mode="reflect", seed=seed), geometric=True),
     Case("RandomErasing", lambda seed=None: al.RandomErasing(
         1.0, value=127.0, seed=seed)),
+    Case("RandAugment", lambda seed=None: al.RandAugment(
+        2, 12, bounding_box_format="xyxy", seed=seed)),
+    Case("TrivialAugmentWide", lambda seed=None: al.TrivialAugmentWide(
+        bounding_box_format="xyxy", seed=seed)),
     Case("RandomBrightnessRange", lambda seed=None: al.RandomBrightnessRange(
         (0.5, 1.5), seed=seed)),
     Case("RandomChannelShift", lambda seed=None: al.RandomChannelShift(

@@ -35,8 +35,15 @@ def test_each_image_gets_its_own_parameters(layer_case, rng):
     x = np.repeat(images(rng, (1, 20, 24, 3)), 16, axis=0)
     out = np.asarray(layer(x, training=True))
     distinct = {out[i].tobytes() for i in range(16)}
-    # A flip has only 4 outcomes; everything else is continuous.
-    assert len(distinct) >= (3 if "Flip" in layer_case.id else 16)
+    # A flip has only 4 outcomes; a policy draws among 14 ops, several
+    # without a magnitude (Identity, AutoContrast, Equalize), so two images
+    # may legitimately match; everything else is continuous.
+    if "Flip" in layer_case.id:
+        assert len(distinct) >= 3
+    elif "Augment" in layer_case.id:
+        assert len(distinct) >= 8
+    else:
+        assert len(distinct) == 16
 
 
 def test_same_seed_same_output(layer_case, rng):

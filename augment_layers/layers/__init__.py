@@ -16,6 +16,8 @@ from augment_layers.layers.random_perspective import RandomPerspective
 from augment_layers.layers.random_erasing import RandomErasing
 from augment_layers.layers.mix_up import MixUp
 from augment_layers.layers.cut_mix import CutMix
+from augment_layers.layers.rand_augment import RandAugment
+from augment_layers.layers.rand_augment import TrivialAugmentWide
 from augment_layers.layers.augment import Augment
 from augment_layers.layers.standardize import ApplyOp
 from augment_layers.layers.standardize import FeaturewiseNormalization

@@ -1,0 +1,198 @@
+import keras
+
+from augment_layers.layers import targets
+from augment_layers.layers import validation as v
+from augment_layers.layers.base import (PACKAGE, ColorAugmentation,
+                                        move_targets)
+from augment_layers.ops import affine
+from augment_layers.ops import policy
+from augment_layers.ops import resample
+from augment_layers.ops.dispatch import ops
+
+
+class _Policy(ColorAugmentation):
+    """Shared mechanics of :class:`RandAugment` and
+    :class:`TrivialAugmentWide`: per-image op choices, vectorised.
+
+    For each image, its chosen geometric ops compose into one matrix and the
+    image is resampled once; then its chosen colour ops run in their drawn
+    order, each selected with a ``where`` mask over the batch (no per-image
+    branching, no ``map_fn``), so the whole policy compiles under XLA.
+    Geometric ops therefore act before colour ops, whatever order they were
+    drawn in (torchvision interleaves them); the area that a geometric op
+    brings in is filled with ``fill_value`` before the colour ops see it.
+    """
+
+    wide = False
+
+    def __init__(self, num_ops, num_magnitude_bins, interpolation="nearest",
+                 fill_value=0.0, bounding_box_format=None, mask_fill_value=0,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.bounding_box_format = targets.check_bounding_box_format(
+            bounding_box_format)
+        self.mask_fill_value = v.check_number("mask_fill_value",
+                                              mask_fill_value)
+        self.num_ops = v.check_positive_int("num_ops", num_ops)
+        self.num_magnitude_bins = v.check_positive_int(
+            "num_magnitude_bins", num_magnitude_bins)
+        self.interpolation = v.check_choice(
+            "interpolation", interpolation, resample.INTERPOLATIONS)
+        self.fill_value = v.check_number("fill_value", fill_value)
+
+    def draw_bins(self, batch_size):
+        raise NotImplementedError
+
+    def get_random_transformation(self, shape):
+        b, slots = shape[0], (self.num_ops,)
+        count = float(len(policy.OPS))
+        op = ops.minimum(ops.cast(ops.floor(self.uniform(
+            b, 0.0, count, per_image=slots)), "int32"), len(policy.OPS) - 1)
+        sign = ops.where(self.uniform(b, 0.0, 1.0, per_image=slots) < 0.5,
+                         -1.0, 1.0)
+        return {"op": op, "sign": sign, "bin": self.draw_bins(b)}
+
+    def _magnitudes(self, t, slot, height, width):
+        """The ``(B,)`` signed magnitude of each image's op in ``slot``."""
+        op, bins = t["op"][:, slot], t["bin"][:, slot]
+        m = ops.zeros_like(t["sign"][:, slot])
+        for k, name in enumerate(policy.OPS):
+            value = policy.magnitude(name, bins, self.num_magnitude_bins,
+                                     height, width, self.wide)
+            if name in policy.SIGNED:
+                value = value * t["sign"][:, slot]
+            m = ops.where(op == k, value, m)
+        return op, m
+
+    def _matrices(self, t, batch, height, width):
+        """Each image's chosen geometric ops, composed: ``(B, 3, 3)``."""
+        matrices = affine.identity(batch)
+        for slot in range(self.num_ops):
+            op, m = self._magnitudes(t, slot, height, width)
+            step = affine.identity(batch)
+            for name in policy.GEOMETRIC:
+                step = ops.where(
+                    (op == policy.index_of(name))[:, None, None],
+                    policy.geometric_matrix(name, m, height, width), step)
+            matrices = affine.compose(matrices, step)
+        return matrices
+
+    def transform_images(self, images, t, matrices=None):
+        shape = ops.shape(images)
+        b, height, width = shape[0], shape[1], shape[2]
+        if matrices is None:
+            matrices = self._matrices(t, b, height, width)
+        chosen = [self._magnitudes(t, slot, height, width)
+                  for slot in range(self.num_ops)]
+        lo, hi = self.value_range
+        x = (images - lo) * (255.0 / (hi - lo))
+        fill = (self.fill_value - lo) * (255.0 / (hi - lo))
+        x = resample.affine_transform_impl(x, matrices, self.interpolation,
+                                           "constant", fill)
+        for op, m in chosen:
+            for name in policy.COLOUR:
+                x = ops.where((op == policy.index_of(name))[:, None, None,
+                                                            None],
+                              policy.colour_op(name, x, m), x)
+        return ops.cast(x * ((hi - lo) / 255.0) + lo, images.dtype)
+
+    def transform_data(self, data, t):
+        """Masks, boxes and keypoints follow the geometric ops (masks by
+        nearest neighbour, ``mask_fill_value`` where the image is filled);
+        the colour ops leave them alone."""
+        images = data[targets.IMAGES]
+        shape = ops.shape(images)
+        matrices = self._matrices(t, shape[0], shape[1], shape[2])
+        out = dict(data)
+        out[targets.IMAGES] = self.transform_images(images, t, matrices)
+        return move_targets(out, matrices, "constant", self.mask_fill_value)
+
+    def box_format_for(self, data):
+        if targets.BOXES in data and self.bounding_box_format is None:
+            raise ValueError(
+                f"{self.name} received 'bounding_boxes' but no "
+                "`bounding_box_format`; pass one when building the layer.")
+        return self.bounding_box_format
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"bounding_box_format": self.bounding_box_format,
+                       "mask_fill_value": self.mask_fill_value})
+        config.update({"num_magnitude_bins": self.num_magnitude_bins,
+                       "interpolation": self.interpolation,
+                       "fill_value": self.fill_value})
+        return config
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class RandAugment(_Policy):
+    """RandAugment (Cubuk et al., 2020), torchvision's definition.
+
+    Each image gets ``num_ops`` ops drawn uniformly (with replacement) from
+    Identity, ShearX/Y, TranslateX/Y, Rotate, Brightness, Color, Contrast,
+    Sharpness, Posterize, Solarize, AutoContrast and Equalize, each at
+    ``magnitude`` out of ``num_magnitude_bins`` with a random sign where it
+    has one: torchvision's ``transforms.RandAugment`` magnitudes (shear up
+    to 0.3, translation up to 150/331 of the size, rotation up to 30
+    degrees, enhancement factors 1 ± 0.9, posterize 8 to 4 bits, solarize
+    threshold 255 to 0), and its PIL definitions of each op
+    (:mod:`augment_layers.ops.policy`). Vectorised over the batch and
+    compiled as one resample (see :class:`_Policy`).
+
+    Args:
+        num_ops: ops per image (default 2).
+        magnitude: the bin, ``0 <= magnitude < num_magnitude_bins``.
+        num_magnitude_bins: default 31.
+        interpolation: ``"nearest"`` (torchvision's default) or
+            ``"bilinear"``.
+        fill_value: what geometric ops bring in.
+        value_range: the pixels' range, ``(0, 255)`` default.
+        seed, data_format: see :class:`BaseAugmentation`.
+
+    Example:
+    >>> layer = RandAugment(num_ops=2, magnitude=9)
+    """
+
+    def __init__(self, num_ops=2, magnitude=9, num_magnitude_bins=31,
+                 **kwargs):
+        super().__init__(num_ops, num_magnitude_bins, **kwargs)
+        if isinstance(magnitude, bool) or not isinstance(magnitude, int) or \
+                not 0 <= magnitude < self.num_magnitude_bins:
+            raise ValueError(
+                f"`magnitude` must be an integer in [0, num_magnitude_bins), "
+                f"received magnitude={magnitude!r}.")
+        self.magnitude = magnitude
+
+    def draw_bins(self, batch_size):
+        return ops.full((batch_size, self.num_ops), self.magnitude, "int32")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_ops": self.num_ops, "magnitude": self.magnitude})
+        return config
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TrivialAugmentWide(_Policy):
+    """TrivialAugment (Müller and Hutter, 2021), torchvision's
+    ``TrivialAugmentWide``: one op per image, at a magnitude bin drawn
+    uniformly per image, with the wide ranges (shear up to 0.99,
+    translation up to 32 pixels, rotation up to 135 degrees, enhancement
+    factors 1 ± 0.99, posterize 8 to 2 bits). Same ops and mechanics as
+    :class:`RandAugment`.
+
+    Args:
+        num_magnitude_bins: default 31.
+        interpolation, fill_value, value_range, seed, data_format: see
+            :class:`RandAugment`.
+    """
+
+    wide = True
+
+    def __init__(self, num_magnitude_bins=31, **kwargs):
+        super().__init__(1, num_magnitude_bins, **kwargs)
+
+    def draw_bins(self, batch_size):
+        n = self.num_magnitude_bins
+        return ops.minimum(ops.cast(ops.floor(self.uniform(
+            batch_size, 0.0, float(n), per_image=(1,))), "int32"), n - 1)

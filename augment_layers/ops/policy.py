@@ -1,0 +1,218 @@
+"""The operations of RandAugment and TrivialAugment, on channels-last
+batches in ``[0, 255]`` with per-image ``(B,)`` magnitudes.
+
+Each follows torchvision's ``transforms.autoaugment`` (v0.15+; the PIL path,
+whose definitions come from PIL's ``ImageEnhance`` and ``ImageOps``):
+RandAugment (Cubuk et al., 2020) and TrivialAugment (Müller and Hutter,
+2021). The geometric ones are matrices, so that one image's chosen
+geometric ops compose into one resample; the colour ones are element-wise
+(sharpness and the histogram ops look at their neighbourhood or their
+image).
+"""
+
+from augment_layers.ops import affine
+from augment_layers.ops.dispatch import ops
+
+GEOMETRIC = ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")
+COLOUR = ("Brightness", "Color", "Contrast", "Sharpness", "Posterize",
+          "Solarize", "AutoContrast", "Equalize")
+OPS = ("Identity",) + GEOMETRIC + COLOUR
+SIGNED = {"ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate",
+          "Brightness", "Color", "Contrast", "Sharpness"}
+
+
+def magnitude(op, bins, num_bins, height, width, wide=False):
+    """torchvision's ``_augmentation_space``: the magnitude of ``op`` at the
+    ``(B,)`` bin indices ``bins`` (of ``num_bins``), unsigned. ``wide``:
+    TrivialAugmentWide's ranges, else RandAugment's."""
+    bins = ops.cast(bins, "float32")
+    unit = bins / float(max(num_bins - 1, 1))  # linspace(0, 1)[bins]
+
+    if op in ("ShearX", "ShearY"):
+        return unit * (0.99 if wide else 0.3)
+    if op == "TranslateX":
+        return unit * (32.0 if wide else 150.0 / 331.0
+                       * ops.cast(width, "float32"))
+    if op == "TranslateY":
+        return unit * (32.0 if wide else 150.0 / 331.0
+                       * ops.cast(height, "float32"))
+    if op == "Rotate":
+        return unit * (135.0 if wide else 30.0)
+    if op in ("Brightness", "Color", "Contrast", "Sharpness"):
+        return unit * (0.99 if wide else 0.9)
+    if op == "Posterize":
+        step = (num_bins - 1) / (6.0 if wide else 4.0)
+        return 8.0 - ops.round(bins / step) if step else 8.0 + 0.0 * bins
+    if op == "Solarize":
+        return 255.0 * (1.0 - unit)
+    return 0.0 * bins
+
+
+# -- geometric: output -> input pixel-index matrices -------------------------
+def shear_x(m):
+    """``PIL.Image.transform(AFFINE, (1, m, 0, 0, 1, 0))``: the output pixel
+    at ``(x, y)`` samples ``(x + m y, y)``, about the image's top-left
+    corner (continuous coordinates)."""
+    m = ops.cast(m, "float32")
+    one, zero = ops.ones_like(m), ops.zeros_like(m)
+    return affine._stack_rows(one, m, 0.5 * m, zero, one, zero)
+
+
+def shear_y(m):
+    m = ops.cast(m, "float32")
+    one, zero = ops.ones_like(m), ops.zeros_like(m)
+    return affine._stack_rows(one, zero, zero, m, one, 0.5 * m)
+
+
+def translate(dx, dy):
+    """Content moves by ``(dx, dy)`` pixels."""
+    return affine.translation(-ops.cast(dx, "float32"),
+                              -ops.cast(dy, "float32"))
+
+
+def rotate(degrees, height, width):
+    """Counter-clockwise as displayed, about the centre (``PIL.rotate``)."""
+    return affine.center(affine.rotation(degrees), height, width)
+
+
+def geometric_matrix(op, m, height, width):
+    if op == "ShearX":
+        return shear_x(m)
+    if op == "ShearY":
+        return shear_y(m)
+    if op == "TranslateX":
+        return translate(m, ops.zeros_like(m))
+    if op == "TranslateY":
+        return translate(ops.zeros_like(m), m)
+    return rotate(m, height, width)
+
+
+# -- colour ----------------------------------------------------------------------
+def _per_image(v, images):
+    return ops.cast(v, images.dtype)[:, None, None, None]
+
+
+def _blend(degenerate, images, factor):
+    """PIL's ``ImageEnhance``: ``degenerate + factor * (image - degenerate)``,
+    clipped to [0, 255]."""
+    return ops.clip(degenerate + _per_image(factor, images)
+                    * (images - degenerate), 0.0, 255.0)
+
+
+def _grey(images):
+    if images.shape[-1] != 3:
+        return images
+    weights = ops.cast(ops.convert_to_tensor([0.299, 0.587, 0.114]),
+                       images.dtype)
+    return ops.sum(images * weights, axis=-1, keepdims=True)
+
+
+def brightness(images, factor):
+    return _blend(ops.zeros_like(images), images, factor)
+
+
+def color(images, factor):
+    return _blend(_grey(images) + ops.zeros_like(images), images, factor)
+
+
+def contrast(images, factor):
+    mean = ops.mean(_grey(images), axis=(1, 2, 3), keepdims=True)
+    return _blend(mean + ops.zeros_like(images), images, factor)
+
+
+def sharpness(images, factor):
+    """Blend with PIL's SMOOTH filter (3x3, centre 5, others 1, / 13); the
+    border pixels keep their values, as in PIL."""
+    # The border keeps its values, so what the padding holds never counts.
+    padded = ops.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    h, w = ops.shape(images)[1], ops.shape(images)[2]
+    total = 4.0 * images
+    for dy in range(3):
+        for dx in range(3):
+            total = total + padded[:, dy:dy + h, dx:dx + w, :]
+    smooth = total / 13.0
+    rows = ops.arange(h)[None, :, None, None]
+    cols = ops.arange(w)[None, None, :, None]
+    border = ops.logical_or(ops.logical_or(rows == 0, rows == h - 1),
+                            ops.logical_or(cols == 0, cols == w - 1))
+    degenerate = ops.where(border, images, smooth)
+    return _blend(degenerate, images, factor)
+
+
+def posterize(images, bits):
+    """Keeps the ``bits`` high bits of each 8-bit value."""
+    step = ops.power(2.0, 8.0 - _per_image(bits, images))
+    return ops.floor(ops.floor(images) / step) * step
+
+
+def solarize(images, threshold):
+    return ops.where(images >= _per_image(threshold, images), 255.0 - images,
+                     images)
+
+
+def autocontrast(images):
+    """Per channel: stretches ``[min, max]`` to ``[0, 255]`` (PIL's
+    ``ImageOps.autocontrast``, no cut-off)."""
+    lo = ops.min(images, axis=(1, 2), keepdims=True)
+    hi = ops.max(images, axis=(1, 2), keepdims=True)
+    scale = 255.0 / ops.maximum(hi - lo, 1e-6)
+    out = ops.clip(ops.floor((images - lo) * scale), 0.0, 255.0)
+    return ops.where(hi > lo, out, images)
+
+
+def equalize(images):
+    """PIL's ``ImageOps.equalize``, per image and channel, on the 8-bit
+    values (``floor`` of the input)."""
+    shape = ops.shape(images)
+    b, h, w, c = shape[0], shape[1], shape[2], shape[3]
+    values = ops.cast(ops.clip(ops.floor(images), 0.0, 255.0), "int32")
+    rows = ops.reshape(ops.transpose(values, (0, 3, 1, 2)), (b * c, h * w))
+    # Histograms as one segment sum (bincount needs its size at run time,
+    # which XLA refuses); rows * 256 + value is each pixel's bin.
+    row_ids = ops.arange(b * c, dtype="int32")[:, None] * 256
+    hist = ops.segment_sum(
+        ops.reshape(ops.cast(ops.ones_like(rows), "float32"), (-1,)),
+        ops.reshape(rows + row_ids, (-1,)), num_segments=b * c * 256)
+    hist = ops.reshape(hist, (b * c, 256))
+    # The count of the highest value present.
+    present = ops.cast(hist > 0, "float32")
+    last = ops.argmax(present * ops.cast(ops.arange(256), "float32"), axis=1)
+    last_count = ops.take_along_axis(hist, last[:, None], axis=1)
+    step = ops.floor((ops.sum(hist, axis=1, keepdims=True) - last_count)
+                     / 255.0)
+    before = ops.cumsum(hist, axis=1) - hist  # exclusive cumulative sum
+    lut = ops.floor((ops.floor(step / 2.0) + before)
+                    / ops.maximum(step, 1.0))
+    lut = ops.clip(lut, 0.0, 255.0)
+    identity = ops.cast(ops.arange(256), "float32")[None, :]
+    lut = ops.where(step > 0, lut, identity)
+    out = ops.take_along_axis(lut, rows, axis=1)
+    out = ops.transpose(ops.reshape(out, (b, c, h, w)), (0, 2, 3, 1))
+    return ops.cast(out, images.dtype)
+
+
+def colour_op(op, images, m):
+    """The colour op named ``op`` at the ``(B,)`` magnitudes ``m``."""
+    images = ops.convert_to_tensor(images)
+    m = ops.cast(ops.convert_to_tensor(m), images.dtype)
+    if op == "Brightness":
+        return brightness(images, 1.0 + m)
+    if op == "Color":
+        return color(images, 1.0 + m)
+    if op == "Contrast":
+        return contrast(images, 1.0 + m)
+    if op == "Sharpness":
+        return sharpness(images, 1.0 + m)
+    if op == "Posterize":
+        return posterize(images, m)
+    if op == "Solarize":
+        return solarize(images, m)
+    if op == "AutoContrast":
+        return autocontrast(images)
+    return equalize(images)
+
+
+def index_of(op):
+    return OPS.index(op)
+
+
