@@ -202,6 +202,32 @@ def single_layers():
     return out
 
 
+def modern_recipes():
+    """Beyond ImageDataGenerator, against Keras 3.15's nearest equivalents:
+    RandAugment, and a resized-crop + flip + rotation + colour recipe
+    (Keras has no resized crop: a zoom and a crop stand in for it)."""
+    L = keras.layers
+    ours_recipe = al.Augment([
+        al.RandomResizedCrop(192, 192), al.RandomFlip("horizontal"),
+        al.RandomRotation(15), al.RandomBrightnessRange((0.8, 1.2)),
+        al.RandomLambda("contrast", {"factor": (0.8, 1.2)})])
+    keras_recipe = keras.Sequential([
+        L.RandomZoom((-0.5, 0.0)), L.RandomCrop(192, 192),
+        L.RandomFlip("horizontal"), L.RandomRotation(15 / 360),
+        L.RandomBrightness(0.2, value_range=(0, 255)),
+        L.RandomContrast(0.2, value_range=(0, 255))])
+    return [
+        ("ours: RandAugment", "modern:randaugment",
+         _compiled_call(al.RandAugment(2, 9, interpolation="bilinear"))),
+        ("keras: RandAugment", "modern:randaugment",
+         _compiled_call(L.RandAugment(value_range=(0, 255), num_ops=2))),
+        ("ours: resized crop + flip + rotation + colour", "modern:recipe",
+         _compiled_call(ours_recipe)),
+        ("keras: zoom + crop + flip + rotation + colour", "modern:recipe",
+         _compiled_call(keras_recipe)),
+    ]
+
+
 def pipeline_contenders(cpu_peers=True):
     out = [ours_fused(True), ours_fused(False), ours_random_affine(),
            keras_stack(), numpy_copy()]
