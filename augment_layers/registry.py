@@ -10,8 +10,13 @@ import inspect
 _OPS = {}
 
 
-def register_op(name):
+def register_op(name, pointwise=False):
     """Registers ``fn(images, **params)`` as a custom op under ``name``.
+
+    ``pointwise=True`` declares that each output pixel depends only on the
+    same input pixel (no mean, histogram or neighbourhood): the op may then
+    share one compiled function with a resample before it. Leave it False
+    if unsure; that costs only one more compiled call.
 
     ``images`` is a channels-last ``(B, H, W, C)`` batch in the layer's compute
     dtype; each parameter arrives as a ``(B,)`` tensor, one value per image;
@@ -40,6 +45,7 @@ def register_op(name):
                 f"({_qualname(current)}); choose another name.")
         _OPS[name] = fn
         fn.augment_op_name = name
+        fn.augment_op_pointwise = bool(pointwise)
         return fn
 
     return decorator
@@ -47,6 +53,11 @@ def register_op(name):
 
 def _qualname(fn):
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"
+
+
+def is_pointwise(name):
+    """True where the op ``name`` was registered ``pointwise=True``."""
+    return getattr(get_op(name), "augment_op_pointwise", False)
 
 
 def registered_ops():

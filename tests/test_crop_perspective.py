@@ -106,8 +106,8 @@ def test_fused_crop_equals_the_layers_one_by_one(rng):
     assert [s[0] for s in augment._stages[0][1]] == ["geometric"]
     # A fresh layer with the same seed makes the same first draw.
     crop_again = al.RandomResizedCrop.from_config(crop.get_config())
-    t = keras.tree.map_structure(to_numpy, crop_again.get_random_transformation(
-        (1, 40, 50, 3)))
+    t = keras.tree.map_structure(to_numpy, crop_again.draw_from(
+        crop_again.call_seed(), (1, 40, 50, 3)))
     out = to_numpy(augment(image[None], training=True))[0]
     m_crop = to_numpy(crop.transformation_matrix(t, 40, 50))[0]
     m_rot = ref.centred(ref.idg_matrix(theta=15), 20, 24)

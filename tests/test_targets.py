@@ -411,7 +411,8 @@ def test_single_image_dict_and_channels_first(rng):
                    data)
     one = call(al.RandomRotation(30, seed=3, bounding_box_format="xyxy"),
                single)
-    np.testing.assert_allclose(one["images"], batched["images"][0], atol=1e-3)
+    # (1e-2 of 255: one call ran op by op, the other compiled.)
+    np.testing.assert_allclose(one["images"], batched["images"][0], atol=1e-2)
     np.testing.assert_array_equal(one["segmentation_masks"],
                                   batched["segmentation_masks"][0])
     np.testing.assert_allclose(one["keypoints"], batched["keypoints"][0],

@@ -1,11 +1,14 @@
 import keras
+from keras import backend
+
 from augment_layers.ops.dispatch import ops
 
+from augment_layers.layers import draws
 from augment_layers.layers import validation as v
 from augment_layers.layers import targets
 from augment_layers.layers.base import (PACKAGE, BaseAugmentation,
                                         DRAW_LOCK, GeometricAugmentation,
-                                        ImageLayer)
+                                        ImageLayer, segments)
 from augment_layers.ops import affine
 from augment_layers.ops import targets as target_ops
 from augment_layers.ops.compile import compiled
@@ -78,9 +81,11 @@ class Augment(ImageLayer):
                                   for layer in layers)
         self._layers = list(layers)
         self._stages = _plan(self._layers)
-        self._compiled_stages = [compiled(_stage_runner(stage))
-                                 if stage[0] == "augment" else None
-                                 for stage in self._stages]
+        self._compiled_stages = [
+            [compiled(_segment_runner(segment, _stage_layers(stage),
+                                      self.compute_dtype))
+             for segment in _segments(stage)]
+            if stage[0] == "augment" else None for stage in self._stages]
         self.built = True
 
     @property
@@ -88,7 +93,7 @@ class Augment(ImageLayer):
         return list(self._layers)
 
     def call(self, inputs, training=None):
-        data, was_dict = self.prepare(inputs)
+        data, was_dict = self.prepare(inputs, cast=False)
         if (targets.BOXES in data and self._moves_targets and training
                 and self.bounding_box_format is None):
             raise ValueError(
@@ -99,25 +104,21 @@ class Augment(ImageLayer):
         data = targets.on_channels_last_batch(
             lambda d: self._run(d, bool(training)), data, self.data_format,
             box_format if training else None)
+        data = self.finish(data)
         return data if was_dict else data[targets.IMAGES]
 
     def _run(self, data, training):
         for stage, runner in zip(self._stages, self._compiled_stages):
             if stage[0] == "keras":
-                data = dict(data, images=stage[1](data[targets.IMAGES],
-                                                  training=training))
+                data = dict(data, images=stage[1](self._cast(
+                    data[targets.IMAGES]), training=training))
             elif training:
-                batch, height, width, channels = ops.shape(
-                    data[targets.IMAGES])
-                draws = []
-                with DRAW_LOCK:  # one call's draws together, across threads
-                    for step in stage[1]:
-                        draws.append([])
-                        for layer in step[1]:
-                            # Each layer draws for the size it will see.
-                            draws[-1].append(layer.draw(
-                                (batch, height, width, channels)))
-                            height, width = layer.output_size(height, width)
+                # One compiled call per stage, draws included: here only
+                # each layer's call seed is taken (all of one call's
+                # together, across threads).
+                with DRAW_LOCK:
+                    seeds = [draws.call_seed(layer)
+                             for layer in _stage_layers(stage)]
                 # Only what moves enters the compiled function ("labels"
                 # may be anything, strings included).
                 keys = targets.MOVING
@@ -125,13 +126,21 @@ class Augment(ImageLayer):
                        for step in stage[1] for layer in step[1]):
                     keys += (targets.LABELS,)  # MixUp, CutMix
                 moving = {k: data[k] for k in keys if k in data}
-                data = dict(data, **runner(moving, draws))
+                for segment_runner in runner:
+                    moving = segment_runner(moving, seeds)
+                data = dict(data, **moving)
             else:  # inference: only what a layer does then (a resize)
+                data = dict(data, images=self._cast(data[targets.IMAGES]))
                 for step in stage[1]:
                     for layer in step[1]:
                         if type(layer).infer is not BaseAugmentation.infer:
                             data = layer.infer(data)
-        return data
+        return dict(data, images=self._cast(data[targets.IMAGES]))
+
+    def _cast(self, images):
+        if backend.standardize_dtype(images.dtype) == self.compute_dtype:
+            return images
+        return ops.cast(images, self.compute_dtype)
 
     def output_size(self, height, width):
         for layer in self._layers:
@@ -201,20 +210,47 @@ def _plan(layers):
     return stages
 
 
-def _stage_runner(stage):
-    steps = stage[1]
+def _stage_layers(stage):
+    """The augmentation layers of a stage, in order (one seed each)."""
+    return [layer for step in stage[1] for layer in step[1]]
 
-    def run(data, draws):
-        for (kind, layers, options), step_draws in zip(steps, draws):
-            if kind == "single":
-                data = layers[0].transform_data(data, step_draws[0])
-                continue
+
+def _segments(stage):
+    """The stage's work as units ``(kind, layers, options, phase, resamples,
+    reads_statistics)``, split into the runs compiled together (see
+    :func:`augment_layers.layers.base.segments`): usually one."""
+    units = []
+    for kind, layers, options in stage[1]:
+        if kind == "geometric":
+            units.append((kind, layers, options, None, True, False))
+        else:
+            units.extend((kind, layers, None, *phase)
+                         for phase in layers[0].phases())
+    return segments(units)
+
+
+def _segment_runner(units, stage_layers, compute_dtype):
+    index = {id(layer): k for k, layer in enumerate(stage_layers)}
+
+    def run(data, seeds):
+        data = dict(data)
+        # Integer images are read as they are: the cast fuses with the
+        # first read of the compiled function.
+        data[targets.IMAGES] = ops.cast(data[targets.IMAGES], compute_dtype)
+        for kind, layers, options, phase, _, _ in units:
             shape = ops.shape(data[targets.IMAGES])
-            height, width = shape[1], shape[2]
+            batch, height, width, channels = shape
+            if kind == "single":
+                layer = layers[0]
+                t = layer.draw_from(seeds[index[id(layer)]], shape)
+                data = layer.transform_phase(data, t, phase)
+                continue
             matrices, output_size = [], None
-            for layer, t in zip(layers, step_draws):
-                # Each matrix maps its layer's output to its input, at the
-                # sizes that layer sees.
+            for layer in layers:
+                # Each layer draws for, and each matrix maps its layer's
+                # output to its input at, the size that layer sees.
+                t = layer.draw_from(seeds[index[id(layer)]],
+                                    (batch, height, width, channels))
                 matrices.append(layer.transformation_matrix(t, height, width))
                 height, width = layer.output_size(height, width)
                 output_size = layer.fixed_output_size or output_size

@@ -12,6 +12,8 @@ which lets :class:`augment_layers.Augment` compose several of them and
 resample once.
 """
 
+import functools
+import json
 import threading
 
 import keras
@@ -19,6 +21,7 @@ import numpy as np
 from keras import backend
 
 from augment_layers.ops import boxes as box_ops
+from augment_layers.ops.compile import compiled
 from augment_layers.ops import dispatch
 from augment_layers.ops.dispatch import ops
 from augment_layers.ops import resample
@@ -29,6 +32,9 @@ from augment_layers.layers import validation as v
 
 PACKAGE = "augment_layers"
 DRAW_LOCK = threading.RLock()
+# (class, config) -> compiled functions; see
+# BaseAugmentation._shared_compiled_segments.
+_SHARED_FUNCTIONS = {}
 
 
 class CheckedConfig:
@@ -123,15 +129,32 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
         return keras.KerasTensor(self._resized_shape(inputs.shape),
                                  dtype=self.compute_dtype)
 
-    def prepare(self, inputs):
+    def finish(self, data):
+        """The output's images in the compute dtype, and an empty batch
+        (where nothing ran) at the layer's output size."""
+        images = data[targets.IMAGES]
+        if backend.standardize_dtype(images.dtype) != self.compute_dtype:
+            data = dict(data, images=ops.cast(images, self.compute_dtype))
+        if len(images.shape) == 4 and images.shape[0] == 0:
+            for key in (targets.IMAGES, targets.MASKS):
+                if key in data:
+                    shape = self._resized_shape(data[key].shape)
+                    if tuple(shape) != tuple(data[key].shape):
+                        data = dict(data, **{key: ops.zeros(
+                            shape, data[key].dtype)})
+        return data
+
+    def prepare(self, inputs, cast=True):
         """``(data, was_dict)``: the input as a checked dict whose images are
-        in the compute dtype."""
+        in the compute dtype; with ``cast=False`` they keep their dtype
+        (the compiled function casts them, fused with its first read)."""
+        dtype = self.compute_dtype if cast else None
         if not targets.is_dict(inputs):
             return {targets.IMAGES: prepare_images(
-                inputs, self.compute_dtype, self.name)}, False
+                inputs, dtype, self.name)}, False
         data = targets.check_dict(inputs, self.name)
         data[targets.IMAGES] = prepare_images(
-            data[targets.IMAGES], self.compute_dtype, self.name)
+            data[targets.IMAGES], dtype, self.name)
         targets.check_mask_size(data, self.data_format, self.name)
         return data, True
 
@@ -189,6 +212,18 @@ class BaseAugmentation(ImageLayer):
         with DRAW_LOCK:
             return self.get_random_transformation(shape)
 
+    def call_seed(self):
+        """This call's seed (see :mod:`augment_layers.layers.draws`), one
+        thread at a time."""
+        with DRAW_LOCK:
+            return draws.call_seed(self)
+
+    def draw_from(self, seed, shape):
+        """:meth:`get_random_transformation` as stateless draws from a call
+        seed: pure, so it runs inside the compiled function."""
+        with draws.stream(self, seed):
+            return self.get_random_transformation(shape)
+
     def transform_data(self, data, transformation):
         """Applies ``transformation`` to the internal dict (channels-last
         batches, boxes ``xyxy``). Here: the images; targets pass through."""
@@ -197,10 +232,77 @@ class BaseAugmentation(ImageLayer):
                                                     transformation)
         return out
 
-    def augment(self, data):
-        """Augments the internal dict (see :meth:`transform_data`)."""
-        transformation = self.draw(ops.shape(data[targets.IMAGES]))
+    # -- where the compiled work splits ------------------------------------
+    # True where the layer's work reads more than each pixel itself (a
+    # mean, a histogram, a neighbourhood, another image of the batch):
+    # after a resample in the same compiled function,
+    # XLA would keep the resample's corner gathers and recompute the
+    # interpolation for each consumer (measured: 3.3x slower on a resized
+    # crop + contrast recipe), so a new compiled call starts there.
+    reads_statistics = False
+    # True where the layer resamples its input.
+    resamples = False
+
+    def phases(self):
+        """The parts of the layer's work, in order, as ``(phase, resamples,
+        reads_statistics)``; ``phase`` is passed to
+        :meth:`transform_phase`. Most layers have one, ``None``."""
+        return ((None, self.resamples, self.reads_statistics),)
+
+    def transform_phase(self, data, transformation, phase):
+        """One phase of :meth:`transform_data` (``None``: all of it)."""
         return self.transform_data(data, transformation)
+
+    def augment(self, data):
+        """Augments the internal dict (see :meth:`transform_data`): one
+        compiled call per segment of :func:`segments` (most layers: one),
+        draws included, from this call's seed."""
+        functions = self.__dict__.get("_compiled_segments")
+        if functions is None:
+            functions = self._shared_compiled_segments()
+            object.__setattr__(self, "_compiled_segments", functions)
+        # Only tensors enter the compiled function ("labels" may be
+        # anything, strings included, unless the layer mixes them).
+        keys = targets.MOVING + ((targets.LABELS,) if getattr(
+            self, "uses_labels", False) else ())
+        inside = {k: data[k] for k in keys if k in data}
+        seed = self.call_seed()
+        for fn in functions:
+            inside = fn(inside, seed)
+        return dict(data, **inside)
+
+    def _shared_compiled_segments(self):
+        """The compiled functions of :meth:`augment`, shared by every layer
+        of the same class and config (the work depends on nothing else: the
+        draws come from the seed argument), so that building a layer again
+        does not compile again."""
+        try:
+            config = dict(self.get_config())
+            for key in ("name", "seed"):
+                config.pop(key, None)
+            key = (type(self), json.dumps(config, sort_keys=True,
+                                          default=repr))
+        except Exception:  # an unusual config: this layer's own functions
+            key = None
+        functions = _SHARED_FUNCTIONS.get(key) if key else None
+        if functions is None:
+            functions = [compiled(functools.partial(
+                self._augment_from_seed, [phase for phase, _, _ in part]))
+                for part in segments(self.phases())]
+            if key:
+                _SHARED_FUNCTIONS[key] = functions
+        return functions
+
+    def _augment_from_seed(self, phases, data, seed):
+        """Pure: draws from ``seed`` (the same in every segment, so every
+        phase sees the same parameters), then the ``phases``."""
+        data = dict(data)
+        data[targets.IMAGES] = ops.cast(data[targets.IMAGES],
+                                        self.compute_dtype)
+        transformation = self.draw_from(seed, ops.shape(data[targets.IMAGES]))
+        for phase in phases:
+            data = self.transform_phase(data, transformation, phase)
+        return data
 
     def box_format_for(self, data):
         """The format the call converts boxes from and back to; None: boxes
@@ -213,19 +315,36 @@ class BaseAugmentation(ImageLayer):
         return None
 
     def call(self, inputs, training=None):
-        data, was_dict = self.prepare(inputs)
+        data, was_dict = self.prepare(inputs, cast=not training)
         if training:
             data = targets.on_channels_last_batch(
                 self.augment, data, self.data_format, self.box_format_for(data))
         elif type(self).infer is not BaseAugmentation.infer:
             data = targets.on_channels_last_batch(
                 self.infer, data, self.data_format, self.box_format_for(data))
+        data = self.finish(data)
         return data if was_dict else data[targets.IMAGES]
 
     def get_config(self):
         config = super().get_config()
         config.update({"seed": self.seed, "data_format": self.data_format})
         return config
+
+
+def segments(parts):
+    """Splits a sequence of parts ``(..., resamples, reads_statistics)``
+    into the runs that each become one compiled function: a new one starts
+    where a part reads image statistics after a resample of the current
+    run (see :attr:`BaseAugmentation.reads_statistics`)."""
+    out, resampled = [], False
+    for part in parts:
+        resamples, reads = part[-2], part[-1]
+        if not out or (reads and resampled):
+            out.append([])
+            resampled = False
+        out[-1].append(part)
+        resampled = resampled or resamples
+    return out
 
 
 def _is_ml_float(dtype):
@@ -262,7 +381,7 @@ def prepare_images(images, compute_dtype, layer_name="layer"):
             f"{layer_name} expects a batch (B, H, W, C) or a single image "
             f"(H, W, C) (channels_first likewise), received an input of rank "
             f"{rank} with shape {tuple(images.shape)}.")
-    if dtype != compute_dtype:
+    if compute_dtype is not None and dtype != compute_dtype:
         images = ops.cast(images, compute_dtype)
     return images
 
@@ -309,6 +428,8 @@ class GeometricAugmentation(BaseAugmentation):
         """What a fused resample must share with this layer; None: anything."""
         return (self.interpolation, self.fill_mode, self.fill_value,
                 self.mask_fill_value)
+
+    resamples = True
 
     # True where the matrices are homographies (perspective).
     projective = False

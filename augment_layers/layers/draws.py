@@ -1,8 +1,16 @@
 """Where a layer's random parameters come from, wherever it runs.
 
-Normally from the layer's ``keras.random.SeedGenerator``. Two places need
-more: parallel ``tf.data`` map calls (they would race on the seed state) and
-``tf.distribute`` replicas (each holds a copy of the same seed state).
+A call of a layer (or of :class:`Augment`) takes one **call seed** per
+augmenting layer, outside its compiled function: normally the next state
+of the layer's ``keras.random.SeedGenerator``. Inside the compiled
+function, within :class:`stream`, every draw of that layer is a
+*stateless* draw from the call seed folded with a counter, so the draws
+compile with the work (one compiled call, no op-by-op plumbing around it).
+
+Two places need more than the seed state: parallel ``tf.data`` map calls
+(they would race on its read-then-assign: there the seed comes from an
+atomic ``tf.random.Generator``) and ``tf.distribute`` replicas (each holds
+a copy of the same seed state: each folds in its replica id).
 """
 
 import threading
@@ -12,6 +20,7 @@ import keras
 from keras import backend
 from keras import ops
 
+from augment_layers.ops import dispatch
 from augment_layers.ops.compile import in_tf_data
 
 
@@ -44,8 +53,144 @@ def _next_seed():
     return (state[0] * 1_000_003 + state[1]) % (2**31 - 1)
 
 
+_streams = threading.local()
+
+
+class stream:
+    """Within it, ``layer``'s draws are stateless draws from ``seed`` (its
+    call seed, see :func:`call_seed`) and a counter: the same seed gives
+    the same draws, in a trace as in eager code."""
+
+    def __init__(self, layer, seed):
+        self.layer, self.seed = layer, seed
+
+    def __enter__(self):
+        active = getattr(_streams, "active", None)
+        if active is None:
+            active = _streams.active = {}
+        self._before = active.get(id(self.layer))
+        active[id(self.layer)] = [self.seed, 0]
+        return self
+
+    def __exit__(self, *exc):
+        active = _streams.active
+        if self._before is None:
+            del active[id(self.layer)]
+        else:
+            active[id(self.layer)] = self._before
+
+
+def _as_int32_seed(seed):
+    """A ``(2,)`` int32 tensor (TensorFlow's stateless ops under XLA)."""
+    import tensorflow as tf
+
+    seed = tf.convert_to_tensor(seed)
+    if seed.dtype != tf.int32:
+        seed = tf.cast(tf.math.floormod(tf.cast(seed, tf.int64),
+                                        tf.int32.max - 1), tf.int32)
+    return seed
+
+
+def call_seed(layer):
+    """The seed of one call of ``layer``: its next seed state (a ``(2,)``
+    tensor), taken outside the compiled function. Call it under the draw
+    lock: reading and advancing the state is not atomic."""
+    seed = _next_seed()
+    if seed is not None:
+        return _seed_tensor([seed, 0])
+    if in_tf_data():
+        import tensorflow as tf
+
+        return _as_int32_seed(tf.reshape(
+            _tf_data_generator(layer).make_seeds(1), (2,)))
+    seed = layer.seed_generator.next()
+    replicas = _replica_context()
+    if replicas is not None:
+        import tensorflow as tf
+
+        seed = tf.random.experimental.stateless_fold_in(
+            _as_int32_seed(seed), replicas[1], alg="philox")
+    return seed
+
+
+def _seed_tensor(values):
+    if dispatch.active_backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.constant(values, tf.int32)
+    if backend.backend() == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(values, dtype="uint32")
+    return values  # PyTorch: Python ints
+
+
+def _stateless_uniform(seed, counter, shape, low, high):
+    if dispatch.active_backend() == "tensorflow":
+        return _tf_hash_uniform(seed, counter, shape, low, high)
+    if backend.backend() == "jax":
+        import jax
+
+        key = jax.random.fold_in(jax.numpy.asarray(seed, "uint32"), counter)
+        return jax.random.uniform(key, tuple(shape), "float32", low, high)
+    # PyTorch (run eagerly): an integer seed from the call seed and counter.
+    first, second = (int(s) for s in (seed if isinstance(seed, list)
+                                      else ops.convert_to_numpy(seed)))
+    mixed = (first * 0x9E3779B1 + second * 0x85EBCA77
+             + counter * 0xC2B2AE3D) & 0x7FFFFFFF
+    return keras.random.uniform(tuple(shape), low, high, dtype="float32",
+                                seed=mixed)
+
+
+_MASK = 0xFFFFFFFF
+
+
+def _mix32(x):
+    """A 32-bit integer hash (Wellons' "lowbias32"), on int64 tensors
+    holding 32-bit values: the same bits op by op and under XLA."""
+    import tensorflow as tf
+
+    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
+    x = tf.bitwise.bitwise_and(x * 0x7FEB352D, _MASK)
+    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 15))
+    x = tf.bitwise.bitwise_and(x * 0x846CA68B, _MASK)
+    return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
+
+
+def _tf_hash_uniform(seed, counter, shape, low, high):
+    """Stateless uniform draws on TensorFlow from a counter-based hash.
+
+    TensorFlow's own stateless ops draw different numbers under XLA than
+    op by op (even with a named algorithm), and a layer's first small eager
+    call runs op by op (see :mod:`augment_layers.ops.compile`): both paths
+    must draw alike. Each value hashes its index with a key hashed from the
+    call seed and the draw's counter; 24 bits make a float32 in [0, 1).
+    """
+    import tensorflow as tf
+
+    seed = tf.bitwise.bitwise_and(tf.cast(seed, tf.int64), _MASK)
+    key = _mix32(tf.bitwise.bitwise_xor(
+        _mix32(tf.bitwise.bitwise_xor(seed[0], counter * 0x9E3779B9 & _MASK)),
+        seed[1]))
+    key2 = _mix32(key + 0x632BE5AB & _MASK)
+    shape = [int(d) if isinstance(d, int) else d for d in shape]
+    count = tf.reduce_prod(tf.cast(tf.stack(shape), tf.int64)) if shape \
+        else tf.constant(1, tf.int64)
+    index = tf.range(count, dtype=tf.int64)
+    bits = _mix32(tf.bitwise.bitwise_and(
+        _mix32(tf.bitwise.bitwise_xor(index, key)) + key2, _MASK))
+    unit = tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) * (
+        1.0 / (1 << 24))
+    return tf.reshape(low + (high - low) * unit, shape)
+
+
 def uniform(layer, shape, low, high):
     """float32 draws of ``shape`` from ``U(low, high)`` for ``layer``."""
+    active = getattr(_streams, "active", None)
+    if active and id(layer) in active:
+        state = active[id(layer)]
+        state[1] += 1
+        return _stateless_uniform(state[0], state[1], shape, low, high)
     seed = _next_seed()
     if seed is not None:
         return keras.random.uniform(shape, low, high, dtype="float32",

@@ -15,6 +15,9 @@ class _BatchMixing(BaseAugmentation):
     ``"labels"`` with the partner's by the same weight."""
 
     uses_labels = True
+    # Each image reads its partner's pixels: after a resample, a new
+    # compiled call (see BaseAugmentation.reads_statistics).
+    reads_statistics = True
 
     def __init__(self, alpha, **kwargs):
         super().__init__(**kwargs)

@@ -2,11 +2,11 @@ import keras
 
 from augment_layers.layers import targets
 from augment_layers.layers import validation as v
-from augment_layers.layers.base import (PACKAGE, ColorAugmentation,
-                                        move_targets)
+from augment_layers.layers.base import PACKAGE, ColorAugmentation
 from augment_layers.ops import affine
 from augment_layers.ops import policy
 from augment_layers.ops import resample
+from augment_layers.ops import targets as target_ops
 from augment_layers.ops.dispatch import ops
 
 
@@ -77,35 +77,61 @@ class _Policy(ColorAugmentation):
             matrices = affine.compose(matrices, step)
         return matrices
 
-    def transform_images(self, images, t, matrices=None):
+    def resample_images(self, images, t, matrices=None):
+        """The geometric ops: one resample per image."""
         shape = ops.shape(images)
-        b, height, width = shape[0], shape[1], shape[2]
         if matrices is None:
-            matrices = self._matrices(t, b, height, width)
-        chosen = [self._magnitudes(t, slot, height, width)
-                  for slot in range(self.num_ops)]
+            matrices = self._matrices(t, shape[0], shape[1], shape[2])
+        return resample.affine_transform_impl(
+            images, matrices, self.interpolation, "constant", self.fill_value)
+
+    def colour_images(self, images, t):
+        """The colour ops, in their drawn order, each selected per image
+        with a ``where`` mask, on ``[0, 255]``."""
+        shape = ops.shape(images)
         lo, hi = self.value_range
         x = (images - lo) * (255.0 / (hi - lo))
-        fill = (self.fill_value - lo) * (255.0 / (hi - lo))
-        x = resample.affine_transform_impl(x, matrices, self.interpolation,
-                                           "constant", fill)
-        for op, m in chosen:
+        for slot in range(self.num_ops):
+            op, m = self._magnitudes(t, slot, shape[1], shape[2])
             for name in policy.COLOUR:
                 x = ops.where((op == policy.index_of(name))[:, None, None,
                                                             None],
                               policy.colour_op(name, x, m), x)
         return ops.cast(x * ((hi - lo) / 255.0) + lo, images.dtype)
 
-    def transform_data(self, data, t):
+    def transform_images(self, images, t):
+        return self.colour_images(self.resample_images(images, t), t)
+
+    # Two phases, two compiled calls: the colour ops read whole images
+    # (means, histograms, neighbourhoods) and XLA would otherwise keep the
+    # resample's corner gathers for each of them (see
+    # BaseAugmentation.reads_statistics).
+    def phases(self):
+        return (("geometric", True, False), ("colour", False, True))
+
+    def transform_phase(self, data, t, phase):
+        if phase == "colour":
+            return dict(data, images=self.colour_images(
+                data[targets.IMAGES], t))
+        if phase == "geometric":
+            return self._geometric_data(data, t)
+        return self.transform_data(data, t)
+
+    def _geometric_data(self, data, t):
         """Masks, boxes and keypoints follow the geometric ops (masks by
         nearest neighbour, ``mask_fill_value`` where the image is filled);
         the colour ops leave them alone."""
-        images = data[targets.IMAGES]
-        shape = ops.shape(images)
+        shape = ops.shape(data[targets.IMAGES])
         matrices = self._matrices(t, shape[0], shape[1], shape[2])
-        out = dict(data)
-        out[targets.IMAGES] = self.transform_images(images, t, matrices)
-        return move_targets(out, matrices, "constant", self.mask_fill_value)
+        moving = {k: data[k] for k in targets.MOVING if k in data}
+        # One pure call: the images and masks share their coordinates.
+        return dict(data, **target_ops.warp_impl(
+            moving, matrices, self.interpolation, "constant",
+            self.fill_value, self.mask_fill_value))
+
+    def transform_data(self, data, t):
+        data = self._geometric_data(data, t)
+        return dict(data, images=self.colour_images(data[targets.IMAGES], t))
 
     def box_format_for(self, data):
         if targets.BOXES in data and self.bounding_box_format is None:

@@ -60,6 +60,10 @@ class RandomLambda(ColorAugmentation):
         self.probability = v.check_probability("probability", probability)
         self._pass_value_range = "value_range" in names
 
+    @property
+    def reads_statistics(self):
+        return not registry.is_pointwise(self.op)
+
     def get_random_transformation(self, shape):
         draws = {k: self.uniform(shape[0], lo, hi)
                  for k, (lo, hi) in self.ranges.items()}

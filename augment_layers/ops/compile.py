@@ -54,8 +54,62 @@ def in_tf_data():
 def _tf_jit(fn):
     import tensorflow as tf
 
-    return tf.function(fn, jit_compile=True, reduce_retracing=True,
-                       autograph=False)
+    jitted = tf.function(fn, jit_compile=True, reduce_retracing=True,
+                         autograph=False)
+    # TensorFlow counts traces per code object, so every layer instance's
+    # function adds to one count and a notebook that builds a few layers
+    # sees "triggered tf.function retracing". Relaxed shapes keep the
+    # traces to about two per instance and dtype; the warning says nothing
+    # useful here.
+    if hasattr(jitted, "_omit_frequent_tracing_warning"):
+        jitted._omit_frequent_tracing_warning = True
+    return jitted
+
+
+# An eager call on fewer values than this runs op by op the first time:
+# compiling costs 0.3-0.9 s on a CPU, more than a small batch takes op by
+# op, and a one-off call (a preview, a notebook cell) never pays it back.
+# From the second eager call on, or at once for a larger batch, and always
+# inside a graph being traced (a train step, a tf.data map), it compiles.
+EAGER_FIRST_CALL_VALUES = 1 << 20
+
+
+def _eager_first_call(args, eager_calls):
+    if eager_calls[0] > 0 or in_tf_data():
+        return False
+    values = 0
+    for x in keras_tree_leaves(args):
+        shape = getattr(x, "shape", None)
+        if shape is None:
+            continue
+        if not _is_eager(x):
+            return False  # traced: compile into the user's graph
+        count = 1
+        for d in shape:
+            count *= int(d) if d is not None else 0
+        values = max(values, count)
+    eager_calls[0] += 1
+    return values < EAGER_FIRST_CALL_VALUES
+
+
+def keras_tree_leaves(args):
+    import keras
+
+    return keras.tree.flatten(args)
+
+
+def _is_eager(x):
+    if dispatch.active_backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.is_tensor(x):
+            return tf.executing_eagerly() and hasattr(x, "numpy")
+        return tf.executing_eagerly()
+    if backend.backend() == "jax":
+        import jax
+
+        return not isinstance(x, jax.core.Tracer)
+    return True
 
 
 def compiled(fn, static_argnums=()):
@@ -67,10 +121,13 @@ def compiled(fn, static_argnums=()):
     """
     native = None
     tf_jitted = None
+    eager_calls = [0]
 
     def run(*args):
         nonlocal native, tf_jitted
         if not _state["enabled"]:
+            return fn(*args)
+        if _eager_first_call(args, eager_calls):
             return fn(*args)
         if dispatch.active_backend() == "tensorflow":
             if tf_jitted is None:
@@ -84,5 +141,11 @@ def compiled(fn, static_argnums=()):
             return native(*args)
         return fn(*args)
 
+    def tracing_count():
+        """How many times TensorFlow traced the function (0 elsewhere)."""
+        return 0 if tf_jitted is None else \
+            tf_jitted.experimental_get_tracing_count()
+
     run.python_function = fn
+    run.tracing_count = tracing_count
     return run

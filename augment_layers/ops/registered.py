@@ -8,7 +8,7 @@ from augment_layers.ops import color
 from augment_layers.registry import register_op
 
 
-@register_op("brightness")
+@register_op("brightness", pointwise=True)
 def brightness(images, factor, value_range=(0, 255)):
     """Multiplies each image by ``factor``; 1 leaves it unchanged.
 
@@ -26,7 +26,7 @@ def contrast(images, factor, value_range=(0, 255)):
     return color.contrast(images, factor, value_range)
 
 
-@register_op("gamma")
+@register_op("gamma", pointwise=True)
 def gamma(images, gamma, value_range=(0, 255)):
     """Gamma curve over ``value_range``: ``lo + (hi-lo) * u ** gamma``.
 
@@ -35,7 +35,7 @@ def gamma(images, gamma, value_range=(0, 255)):
     return color.gamma(images, gamma, value_range)
 
 
-@register_op("channel_shift")
+@register_op("channel_shift", pointwise=True)
 def channel_shift(images, shift, value_range=(0, 255)):
     """Adds ``shift`` (pixel units) to every channel of each image.
 
@@ -44,7 +44,7 @@ def channel_shift(images, shift, value_range=(0, 255)):
     return color.channel_shift(images, shift, value_range)
 
 
-@register_op("saturation")
+@register_op("saturation", pointwise=True)
 def saturation(images, factor, value_range=(0, 255)):
     """Blends each RGB image with its grey (0), itself (1) or beyond (>1).
 

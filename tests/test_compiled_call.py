@@ -1,0 +1,270 @@
+"""One compiled call per layer call: draws inside, integer images read as
+they are, one trace for many sizes (issue: speed on every call path).
+
+A layer call takes one seed per augmenting layer outside the compiled
+function and does everything else inside it: the parameter draws
+(stateless, from that seed), the cast to the compute dtype, the resample and
+the colour work.
+"""
+
+import logging
+
+import keras
+import numpy as np
+import pytest
+
+import augment_layers as al
+from augment_layers.layers import augment as augment_module
+from augment_layers.layers import base as base_module
+from augment_layers.layers import draws
+from augment_layers.ops import compile as compile_module
+from tests import layer_cases
+from tests.backend import BACKEND, to_numpy
+
+
+def pipeline(seed=0):
+    return al.Augment([
+        al.RandomRotation(20, seed=seed), al.RandomShift(0.1, 0.1, seed=seed + 1),
+        al.RandomZoomAspect(0.2, seed=seed + 2),
+        al.RandomFlip("horizontal", seed=seed + 3),
+        al.RandomBrightnessRange((0.8, 1.2), seed=seed + 4)],
+        bounding_box_format="xyxy")
+
+
+class Spy:
+    """Wraps ``compiled`` where the layers create their compiled functions,
+    recording each top-level call (the dtype of the images it was given)."""
+
+    def __init__(self, monkeypatch):
+        self.calls = []
+        real = compile_module.compiled
+
+        def spying(fn, static_argnums=()):
+            inner = real(fn, static_argnums)
+
+            def run(data, seed):
+                self.calls.append(keras.backend.standardize_dtype(
+                    data["images"].dtype))
+                return inner(data, seed)
+
+            run.python_function = fn
+            run.tracing_count = inner.tracing_count
+            return run
+
+        monkeypatch.setattr(augment_module, "compiled", spying)
+        monkeypatch.setattr(base_module, "compiled", spying)
+        # Layers share compiled functions by config: start afresh.
+        monkeypatch.setattr(base_module, "_SHARED_FUNCTIONS", {})
+
+
+def _data(rng, dtype="uint8"):
+    images = rng.integers(0, 256, (4, 24, 28, 3)).astype(dtype)
+    return {"images": images,
+            "segmentation_masks": rng.integers(0, 5, (4, 24, 28, 1)).astype(
+                "uint8"),
+            "bounding_boxes": {"boxes": np.tile(np.array(
+                [[2.0, 3.0, 12.0, 15.0]], "float32"), (4, 1, 1)),
+                "labels": np.ones((4, 1), "int32")}}
+
+
+def test_augment_is_one_compiled_call_given_uint8(monkeypatch, rng):
+    spy = Spy(monkeypatch)
+    augment = pipeline()
+    for _ in range(2):
+        out = augment(_data(rng), training=True)
+    # One call per Augment call, and the images enter it as uint8: the cast
+    # to float32 happens inside, fused with the first read.
+    assert spy.calls == ["uint8", "uint8"]
+    assert keras.backend.standardize_dtype(out["images"].dtype) == "float32"
+    assert keras.backend.standardize_dtype(
+        out["segmentation_masks"].dtype) == "uint8"
+
+
+def test_single_layer_is_one_compiled_call(monkeypatch, rng, layer_case):
+    spy = Spy(monkeypatch)
+    layer = layer_case.make(seed=3)
+    layer(rng.integers(0, 256, (4, 24, 28, 3)).astype("uint8"), training=True)
+    # RandAugment/TrivialAugmentWide: the resample, then the colour ops that
+    # read whole images, as two calls (see BaseAugmentation.reads_statistics).
+    expected = ["uint8", "float32"] if layer_case.id in (
+        "RandAugment", "TrivialAugmentWide") else ["uint8"]
+    assert spy.calls == expected
+
+
+def test_statistics_after_a_resample_start_a_second_call(monkeypatch, rng):
+    spy = Spy(monkeypatch)
+    augment = al.Augment([al.RandomRotation(20), al.RandomBrightnessRange(),
+                          al.RandomLambda("contrast", {"factor": (0.8, 1.2)}),
+                          al.RandomLambda("gamma", {"gamma": (0.8, 1.2)})])
+    augment(rng.integers(0, 256, (4, 24, 28, 3)).astype("uint8"),
+            training=True)
+    assert spy.calls == ["uint8", "float32"]
+    # Pointwise colour work alone stays in one call.
+    spy.calls.clear()
+    pointwise = al.Augment([al.RandomRotation(20), al.RandomBrightnessRange(),
+                            al.RandomLambda("gamma", {"gamma": (0.8, 1.2)})])
+    pointwise(rng.integers(0, 256, (4, 24, 28, 3)).astype("uint8"),
+              training=True)
+    assert spy.calls == ["uint8"]
+
+
+@pytest.mark.skipif(BACKEND == "torch",
+                    reason="PyTorch runs the layers eagerly: nothing to trace")
+def test_draws_happen_inside_the_compiled_function(monkeypatch, rng):
+    seen = []
+    real = draws._stateless_uniform
+
+    def recording(*args):
+        out = real(*args)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(draws, "_stateless_uniform", recording)
+    unexpected = []  # stateful draws, op by op
+    monkeypatch.setattr(keras.random, "uniform",
+                        lambda *a, **k: unexpected.append(1))
+    augment = pipeline()
+    x = rng.uniform(0, 255, (4, 24, 28, 3)).astype("float32")
+    augment(x, training=True)  # a small first eager call runs op by op
+    seen.clear()
+    augment(x, training=True)  # compiled from the second call on
+    assert seen and not unexpected
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        # Symbolic tensors: drawn while tracing, not op by op eagerly.
+        assert all(not isinstance(x, type(tf.constant(0.0))) for x in seen)
+    else:
+        import jax
+
+        assert all(isinstance(x, jax.core.Tracer) for x in seen)
+
+
+def test_each_layer_state_advances_once_per_call(rng):
+    augment = pipeline(seed=11)
+    layers = augment.layers
+    before = [to_numpy(layer.seed_generator.state.value) for layer in layers]
+    augment(rng.uniform(0, 255, (4, 24, 28, 3)).astype("float32"),
+            training=True)
+    after = [to_numpy(layer.seed_generator.state.value) for layer in layers]
+    for b, a in zip(before, after):
+        np.testing.assert_array_equal(a.astype("int64") - b.astype("int64"),
+                                      [0, 1])
+
+
+def test_uint8_input_equals_float32_input(layer_case, rng):
+    x = rng.integers(0, 256, (4, 24, 28, 3)).astype("uint8")
+    as_uint8 = to_numpy(layer_case.make(seed=5)(x, training=True))
+    as_float = to_numpy(layer_case.make(seed=5)(x.astype("float32"),
+                                                training=True))
+    np.testing.assert_allclose(as_uint8, as_float, atol=1e-3)
+
+
+def test_uint8_pipeline_with_targets_equals_float32(rng):
+    data = _data(rng)
+    as_uint8 = pipeline(seed=2)(data, training=True)
+    as_float = pipeline(seed=2)(dict(data, images=data["images"].astype(
+        "float32")), training=True)
+    for key in ("images", "segmentation_masks"):
+        np.testing.assert_allclose(to_numpy(as_uint8[key]),
+                                   to_numpy(as_float[key]), atol=1e-3)
+    np.testing.assert_allclose(
+        to_numpy(as_uint8["bounding_boxes"]["boxes"]),
+        to_numpy(as_float["bounding_boxes"]["boxes"]), atol=1e-4)
+
+
+def test_uint8_at_inference_is_cast_only(rng):
+    x = rng.integers(0, 256, (2, 16, 16, 3)).astype("uint8")
+    out = pipeline()(x, training=False)
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    np.testing.assert_array_equal(to_numpy(out), x.astype("float32"))
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow",
+                    reason="TensorFlow's tf.function retracing")
+def test_many_sizes_trace_once_per_dtype_without_warnings(rng):
+    messages = []
+
+    class Record(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler = Record()
+    logging.getLogger("tensorflow").addHandler(handler)
+    try:
+        for _ in range(6):  # a notebook building layers cell after cell
+            pipeline()(rng.uniform(0, 255, (2, 16, 16, 3)), training=True)
+        augment = pipeline()
+        policy = al.RandAugment(seed=1)
+        for k in range(7):  # a preview loop over photos of many sizes
+            x = rng.uniform(0, 255, (1 + k % 3, 20 + 7 * k, 30 + 5 * k, 3))
+            augment(x.astype("float32"), training=True)
+            policy(x.astype("uint8"), training=True)
+    finally:
+        logging.getLogger("tensorflow").removeHandler(handler)
+    assert not [m for m in messages if "retracing" in m]
+    # One trace at the first size, one relaxed trace for every other.
+    for runner in augment._compiled_stages[0] + policy._compiled_segments:
+        assert runner.tracing_count() <= 2
+
+
+def test_stateless_draws_are_uniform_and_distinct():
+    from scipy import stats
+
+    layer = al.RandomRotation(20, seed=0)
+    values = np.concatenate([
+        to_numpy(layer.draw_from(layer.call_seed(), (500, 8, 8, 3))["theta"])
+        for _ in range(8)])
+    assert len(np.unique(values)) == len(values)
+    assert stats.kstest(values, stats.uniform(-20, 40).cdf).pvalue > 1e-3
+
+
+def test_same_seed_same_draws_every_segment(rng):
+    """RandAugment's two compiled calls draw the same parameters from the
+    one call seed: the colour phase applies to the geometric phase's ops."""
+    layer = al.RandAugment(seed=4)
+    seed = layer.call_seed()
+    a = layer.draw_from(seed, (6, 16, 16, 3))
+    b = layer.draw_from(seed, (6, 16, 16, 3))
+    for key in a:
+        np.testing.assert_array_equal(to_numpy(a[key]), to_numpy(b[key]))
+
+
+def _segments_output(layer, data, seed, compiled_run):
+    for fn in layer._shared_compiled_segments():
+        if compiled_run:
+            fn(data, seed)  # the first small eager call runs op by op
+            data = fn(data, seed)
+        else:
+            data = fn.python_function(data, seed)
+    return data
+
+
+def test_compiled_equals_op_by_op(layer_case, rng):
+    """The compiled function and the same function run op by op (a first
+    small eager call, PyTorch) give the same result from the same seed."""
+    layer = layer_case.make(seed=5)
+    data = {"images": keras.ops.convert_to_tensor(
+        rng.integers(0, 256, (4, 24, 28, 3)).astype("uint8"))}
+    seed = layer.call_seed()
+    fast = _segments_output(layer, data, seed, True)
+    plain = _segments_output(layer, data, seed, False)
+    # XLA's fused float32 arithmetic rounds differently in the last bits.
+    np.testing.assert_allclose(to_numpy(fast["images"]),
+                               to_numpy(plain["images"]), atol=1e-2)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow",
+                    reason="counts TensorFlow's traces")
+def test_a_small_first_eager_call_skips_the_compiler(rng):
+    layer = al.RandomShear(17.5, seed=1)  # a config no other test builds
+    x = rng.uniform(0, 255, (2, 12, 12, 3)).astype("float32")
+    fn = layer._shared_compiled_segments()[0]
+    layer(x, training=True)
+    assert fn.tracing_count() == 0  # op by op: nothing traced
+    layer(x, training=True)
+    assert fn.tracing_count() == 1
+    big = rng.uniform(0, 255, (16, 256, 256, 3)).astype("float32")
+    other = al.RandomShear(17.25, seed=1)
+    other(big, training=True)  # a big batch compiles at once
+    assert other._shared_compiled_segments()[0].tracing_count() == 1
