@@ -91,13 +91,42 @@ LAYERS = {
         per_channel=st.booleans()).map(_build(al.RandomChannelShift)),
     "RandomLambda": lambda_kwargs().map(
         lambda kw: (al.RandomLambda, kw)),
+    # Beyond ImageDataGenerator.
+    "RandomResizedCrop": _with(
+        True, height=st.integers(1, 64), width=st.integers(1, 64),
+        scale=pair(0.05, 1.0), ratio=pair(0.3, 3.0)).map(
+        _build(al.RandomResizedCrop)),
+    "RandomPerspective": _with(
+        True, factor=st.one_of(finite(0, 1), pair(0, 1)),
+        scale=finite(0, 1)).map(_build(al.RandomPerspective)),
+    "RandomErasing": _with(
+        False, probability=finite(0, 1), area=pair(0.01, 1.0),
+        ratio=pair(0.2, 5.0), value=finite(-10, 300)).map(
+        _build(al.RandomErasing)),
+    "MixUp": _with(False, alpha=finite(0.05, 5.0)).map(_build(al.MixUp)),
+    "CutMix": _with(False, alpha=finite(0.05, 5.0)).map(_build(al.CutMix)),
+    "RandAugment": color_kwargs(
+        num_ops=st.integers(1, 4), magnitude=st.integers(0, 30),
+        interpolation=st.sampled_from(["bilinear", "nearest"]),
+        fill_value=finite(-10, 300)).map(_build(al.RandAugment)),
+    "TrivialAugmentWide": color_kwargs(
+        num_magnitude_bins=st.integers(1, 40),
+        interpolation=st.sampled_from(["bilinear", "nearest"]),
+        fill_value=finite(-10, 300)).map(_build(al.TrivialAugmentWide)),
 }
-COLOR = {"RandomBrightnessRange", "RandomChannelShift", "RandomLambda"}
+COLOR = {"RandomBrightnessRange", "RandomChannelShift", "RandomLambda",
+         "MixUp", "CutMix"}
+# The output size is the layer's, not the input's.
+RESIZING = {"RandomResizedCrop"}
+# Mix images of a batch: not inside an Augment of random children here
+# (their labels are the point; covered by their own tests).
+BATCH_MIXING = {"MixUp", "CutMix"}
 
 
 def augment_children():
     """1 to 4 layers for an ``Augment``, geometric and colour mixed."""
-    return st.lists(st.sampled_from(sorted(LAYERS)).flatmap(
+    return st.lists(st.sampled_from(sorted(
+        set(LAYERS) - BATCH_MIXING)).flatmap(
         lambda name: LAYERS[name]), min_size=1, max_size=4)
 
 

@@ -63,8 +63,10 @@ class RandomPerspective(GeometricAugmentation):
                                                                    None]}
 
     def transformation_matrix(self, t, height, width):
-        w = ops.cast(width, "float32") - 1.0
-        h = ops.cast(height, "float32") - 1.0
+        # The corner pixels' centres (a one-pixel side: one pixel apart,
+        # as affine.perspective takes it).
+        w = ops.maximum(ops.cast(width, "float32") - 1.0, 1.0)
+        h = ops.maximum(ops.cast(height, "float32") - 1.0, 1.0)
         zero = ops.zeros_like(w)
         corners = ops.stack([ops.stack([zero, zero]), ops.stack([w, zero]),
                              ops.stack([w, h]), ops.stack([zero, h])])

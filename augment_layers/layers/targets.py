@@ -154,7 +154,8 @@ def on_channels_last_batch(fn, data, data_format, box_format):
     images = data[IMAGES]
     unbatched = len(images.shape) == 3
     if not unbatched and images.shape[0] == 0:
-        return data  # an empty batch: nothing to draw or move
+        return data  # an empty batch: nothing to draw or move (see
+        # ImageLayer.empty_batch for a layer that resizes)
     work = dict(data)
 
     def each(fn_, keys=(IMAGES, MASKS)):

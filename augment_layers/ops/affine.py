@@ -157,8 +157,9 @@ def perspective(corners, height, width):
     ``corners``: ``(B, 4, 2)`` input pixel coordinates that the output's
     corner pixels ``(0, 0), (W-1, 0), (W-1, H-1), (0, H-1)`` sample.
     """
-    w = _as_float(width) - 1.0
-    h = _as_float(height) - 1.0
+    # (A one-pixel side spans one pixel, not zero: no division by zero.)
+    w = ops.maximum(_as_float(width) - 1.0, 1.0)
+    h = ops.maximum(_as_float(height) - 1.0, 1.0)
     to_unit = zoom(ops.ones_like(corners[:, 0, 0]) / w,
                    ops.ones_like(corners[:, 0, 0]) / h)
     return compose(square_to_quad(corners), to_unit)
