@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_STAMP := $(VENV)/.installed-demo
 DEV_STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
 
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND ?= tensorflow
@@ -34,7 +35,11 @@ test: $(DEV_STAMP)
 demo: $(DEMO_STAMP)
 	$(PY) -m augment_layers demo
 
-bench: $(DEV_STAMP)
+$(BENCH_STAMP): pyproject.toml $(DEV_STAMP)
+	$(PY) -m pip install -q -e ".[dev,bench]"
+	touch $@
+
+bench: $(BENCH_STAMP)
 	$(PY) -m benchmarks
 
 clean:

@@ -37,3 +37,34 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
     # The targets group: images only against the same call with targets.
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert {"ours: images only", "with masks + boxes"} <= names
+
+
+def test_gpu_harness_runs_on_cpu_jax():
+    """The GPU harness (device-timed compiled loops, spec-sheet shares) on
+    JAX's CPU device at a tiny size: the same code the GPU run takes."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-m", "benchmarks.gpu", "--tiny"],
+                          env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout[done.stdout.index("{"):])
+    r = results["roofline"]
+    for key in ("copy_gb_per_s", "fused_gb_per_s", "keras_stack_images_per_s"):
+        assert r[key] > 0
+    # Both shares come from the same device-timed loops.
+    assert abs(r["fused_share_of_copy_roofline"]
+               - r["fused_gb_per_s"] / r["copy_gb_per_s"]) < 1e-6
+    assert len(results["targets"]) == 3
+
+
+def test_spec_bandwidth_names_the_cards():
+    from benchmarks import gpu
+
+    assert gpu.spec_bandwidth("NVIDIA H100 80GB HBM3") == 3350.0
+    assert gpu.spec_bandwidth("NVIDIA H200") == 4800.0
+    assert gpu.spec_bandwidth("NVIDIA H100 PCIe") == 2000.0
+    assert gpu.spec_bandwidth("cpu") is None
