@@ -177,6 +177,11 @@ def test_masks_follow_the_geometric_ops_of_the_policy(rng, cls):
     assert geometric.sum() >= 5
     got = to_numpy(out["segmentation_masks"])[geometric, ..., 0]
     want = to_numpy(out["images"])[geometric, ..., 0].astype("int32")
-    np.testing.assert_array_equal(got, want)
+    # Nearest sampling: a sample point within float32 round-off of a
+    # half-pixel boundary may round one way for the image and the other for
+    # the mask (XLA fuses the two coordinate computations differently); a
+    # clean run hit 4 such pixels of 12,960. Anything more is a mask that
+    # does not follow.
+    assert np.mean(got != want) <= 1e-3
     moved = to_numpy(out["keypoints"])[geometric]
     assert np.any(np.abs(moved - 10.0) > 0.5)  # some keypoints moved
