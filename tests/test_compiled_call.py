@@ -215,7 +215,10 @@ def test_stateless_draws_are_uniform_and_distinct():
     values = np.concatenate([
         to_numpy(layer.draw_from(layer.call_seed(), (500, 8, 8, 3))["theta"])
         for _ in range(8)])
-    assert len(np.unique(values)) == len(values)
+    # float32 holds 23-24 bits: among 4,000 draws about one pair may
+    # collide by chance (a clean JAX run had one); a repeated stream would
+    # give thousands.
+    assert len(np.unique(values)) >= len(values) - 5
     assert stats.kstest(values, stats.uniform(-20, 40).cdf).pvalue > 1e-3
 
 
