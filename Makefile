@@ -29,8 +29,8 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 PYTEST := $(PY) -m pytest -n 2 --dist loadfile -q -rs
 test: $(DEV_STAMP)
 	KERAS_BACKEND=tensorflow $(PYTEST) --durations=15
-	KERAS_BACKEND=jax AL_PROPERTY_EXAMPLES=25 $(PYTEST) -m "not tensorflow_only"
-	KERAS_BACKEND=torch AL_PROPERTY_EXAMPLES=25 $(PYTEST) -m "not tensorflow_only"
+	KERAS_BACKEND=jax AL_PROPERTY_EXAMPLES=8 $(PYTEST) -m "not tensorflow_only"
+	KERAS_BACKEND=torch AL_PROPERTY_EXAMPLES=8 $(PYTEST) -m "not tensorflow_only"
 
 demo: $(DEMO_STAMP)
 	$(PY) -m augment_layers demo

@@ -1,7 +1,9 @@
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,6 +24,83 @@ def run_python(code, timeout=300, env=None):
     return proc.stdout
 
 
+_SERVER = r"""
+import contextlib, io, json, sys, traceback
+reply = sys.stdout
+while True:
+    size = sys.stdin.readline()
+    if not size:
+        break
+    code = sys.stdin.read(int(size))
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "<snippet>", "exec"), {"__name__": "__main__"})
+        result = {"ok": True, "out": out.getvalue()}
+    except BaseException:
+        result = {"ok": False, "out": out.getvalue(),
+                  "error": traceback.format_exc()}
+    reply.write("\x00REPLY " + json.dumps(result) + "\n")
+    reply.flush()
+"""
+
+
+class FreshInterpreter:
+    """One interpreter, started fresh, that runs snippets one after another.
+
+    It has imported nothing of the test process: a model saved here and
+    loaded there is loaded as a user's new program would load it. Sharing
+    one interpreter between the contract's per-layer round trips pays one
+    start-up (TensorFlow's import) instead of one per layer.
+    """
+
+    def __init__(self, env=None):
+        full_env = dict(os.environ)
+        full_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        full_env["PYTHONPATH"] = (ROOT + os.pathsep
+                                  + full_env.get("PYTHONPATH", ""))
+        full_env.update(env or {})
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-u", "-c", _SERVER], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+            env=full_env, cwd=ROOT)
+
+    def run(self, code, timeout=300):
+        """Runs ``code``; returns what it printed, fails on its error."""
+        import json
+        import select
+
+        code = textwrap.dedent(code)
+        self._proc.stdin.write(f"{len(code)}\n{code}")
+        self._proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            ready = select.select([self._proc.stdout], [], [], max(left, 0))
+            if not ready[0]:
+                self.close()
+                raise AssertionError(f"snippet ran past {timeout} s")
+            line = self._proc.stdout.readline()
+            if not line:
+                self._stderr.seek(0)
+                raise AssertionError("interpreter died:\n" + self._stderr.read()
+                                     .decode(errors="replace")[-4000:])
+            if line.startswith("\x00REPLY "):
+                result = json.loads(line[len("\x00REPLY "):])
+                break
+        if not result["ok"]:
+            raise AssertionError(
+                f"snippet failed:\n{result['out']}\n{result['error']}")
+        return result["out"]
+
+    def close(self):
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._stderr.close()
+
+
 def small_cnn(front_layers, input_shape=(24, 24, 3), classes=3):
     import keras
 
@@ -34,13 +113,14 @@ def small_cnn(front_layers, input_shape=(24, 24, 3), classes=3):
 
 
 def reload_in_new_process(model, x, tmp_path, check="", imports="",
-                          atol=0.0):
+                          atol=0.0, interpreter=None):
     """Saves ``model``, loads it in a fresh interpreter in safe mode (Keras's
     default) and checks that it predicts as before on ``x`` and still trains.
 
     ``check`` is more code run there, with ``model`` and ``x`` in scope;
     ``imports`` is what the user's own program would import first. Returns
-    what the interpreter printed.
+    what the interpreter printed. ``interpreter``: a
+    :class:`FreshInterpreter` to run in (None: a new one for this call).
     """
     import numpy as np
 
@@ -49,7 +129,8 @@ def reload_in_new_process(model, x, tmp_path, check="", imports="",
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "pred.npy", model.predict(x, verbose=0))
     classes = model.output_shape[-1]
-    out = run_python(f"""
+    run = interpreter.run if interpreter is not None else run_python
+    out = run(f"""
         import numpy as np, keras
         import augment_layers
         {imports}

@@ -122,6 +122,7 @@ RESIZING = {"RandomResizedCrop"}
 # Mix images of a batch: not inside an Augment of random children here
 # (their labels are the point; covered by their own tests).
 BATCH_MIXING = {"MixUp", "CutMix"}
+POLICIES = {"RandAugment", "TrivialAugmentWide"}
 
 
 def augment_children():

@@ -2,10 +2,12 @@
 
 import keras
 import numpy as np
+import pytest
 
 from tests.backend import jit_layer_call
 from tests.backend import stored_dtype
 from tests.backend import to_numpy
+from tests.helpers import FreshInterpreter
 from tests.helpers import reload_in_new_process
 from tests.helpers import small_cnn
 
@@ -34,13 +36,24 @@ def test_config_round_trip(layer_case, rng):
                                   np.asarray(rebuilt(x, training=True)))
 
 
-def test_keras_file_round_trip_in_new_process(layer_case, rng, tmp_path):
+@pytest.fixture(scope="module")
+def fresh_interpreter():
+    """One new interpreter loads every layer's file (one start-up, not one
+    per layer); it never constructed the layers it loads."""
+    interpreter = FreshInterpreter()
+    yield interpreter
+    interpreter.close()
+
+
+def test_keras_file_round_trip_in_new_process(layer_case, rng, tmp_path,
+                                              fresh_interpreter):
     model = small_cnn([layer_case.make(seed=11)])
     x = rng.uniform(0, 255, (8, 24, 24, 3)).astype("float32")
     y = keras.utils.to_categorical(rng.integers(0, 3, 8), 3)
     model.compile("adam", "categorical_crossentropy")
     model.fit(x, y, epochs=1, verbose=0)
-    reload_in_new_process(model, x, tmp_path, check=f"""
+    reload_in_new_process(model, x, tmp_path, interpreter=fresh_interpreter,
+                          check=f"""
         aug = model.layers[0]
         assert type(aug).__name__ == {type(model.layers[0]).__name__!r}
         assert not np.allclose(np.asarray(aug(x, training=True)), x)
