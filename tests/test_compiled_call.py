@@ -271,3 +271,61 @@ def test_a_small_first_eager_call_skips_the_compiler(rng):
     other = al.RandomShear(17.25, seed=1)
     other(big, training=True)  # a big batch compiles at once
     assert other._shared_compiled_segments()[0].tracing_count() == 1
+
+
+ARRAYS = {
+    "float64": np.arange(2 * 5 * 7 * 3, dtype="float64").reshape(2, 5, 7, 3),
+    "uint8": (np.arange(2 * 5 * 7 * 3) % 256).astype("uint8").reshape(
+        2, 5, 7, 3),
+    "sliced": np.arange(2 * 10 * 7 * 3, dtype="float32").reshape(
+        2, 10, 7, 3)[:, ::2, ::-1],
+    "fortran": np.asfortranarray(np.ones((2, 5, 7, 3), "float16")),
+    "bool": np.arange(6).reshape(1, 2, 3, 1) > 2,
+    "empty": np.zeros((0, 4, 4, 3), "float32"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARRAYS))
+def test_numpy_input_becomes_a_tensor_of_its_own_dtype_not_a_view(name):
+    from augment_layers.ops import dispatch
+
+    x = ARRAYS[name].copy(order="K") if name != "sliced" else ARRAYS[name]
+    tensor = dispatch.array_to_tensor(x)
+    # The dtype Keras's own conversion gives (JAX without x64: float32).
+    assert keras.backend.standardize_dtype(tensor.dtype) == \
+        keras.backend.standardize_dtype(keras.ops.convert_to_tensor(x).dtype)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(tensor), x)
+    if BACKEND != "torch":  # (PyTorch's as_tensor shares CPU memory)
+        before = keras.ops.convert_to_numpy(tensor).copy()
+        x[...] = 0
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(tensor),
+                                      before)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow",
+                    reason="TensorFlow's double copy of NumPy arrays")
+def test_eager_numpy_batch_is_copied_once(monkeypatch, rng):
+    """``tf.convert_to_tensor`` copies a NumPy array twice (a defensive
+    ``ndarray.copy()``, then into the tensor): a layer called eagerly on a
+    NumPy batch must not go through it for the batch (2.8x slower)."""
+    from tensorflow.python.framework import constant_op
+
+    real = constant_op.convert_to_eager_tensor
+    sizes = []
+
+    def spy(value, *args, **kwargs):
+        sizes.append(np.size(value))
+        return real(value, *args, **kwargs)
+
+    monkeypatch.setattr(constant_op, "convert_to_eager_tensor", spy)
+    x = rng.uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    data = {"images": x, "segmentation_masks": np.zeros((4, 32, 32, 1),
+                                                       "uint8")}
+    for layer in (pipeline(), al.RandomRotation(20, seed=1)):
+        sizes.clear()
+        layer(x, training=True)
+        layer(data, training=True)
+        assert not [n for n in sizes if n >= x.size // 3], sizes
+    out = to_numpy(pipeline()(x, training=False))
+    x[...] = -1  # the input's later changes do not reach the output
+    assert out.min() >= 0

@@ -369,7 +369,7 @@ def prepare_images(images, compute_dtype, layer_name="layer"):
     check_input_before_conversion(images, layer_name)
     if isinstance(images, (np.ndarray, np.generic)) or not (
             hasattr(images, "shape") and hasattr(images, "dtype")):
-        images = ops.convert_to_tensor(images)
+        images = dispatch.array_to_tensor(images)
     dtype = backend.standardize_dtype(images.dtype)
     if dtype in ("string", "bool") or dtype.startswith("complex"):
         raise ValueError(

@@ -14,6 +14,7 @@ one internal form the ops work on (channels-last batches, boxes as absolute
 import keras
 import numpy as np
 from keras import backend
+from augment_layers.ops.dispatch import array_to_tensor
 from augment_layers.ops.dispatch import ops
 
 from augment_layers.ops import boxes as box_ops
@@ -57,12 +58,12 @@ def arrays_to_tensors(inputs):
     """NumPy arrays (numeric) -> tensors of their own dtype; anything else
     (tensors, strings, Python objects in "labels") as it is."""
     return keras.tree.map_structure(
-        lambda x: ops.convert_to_tensor(x) if _numeric_array(x) else x, inputs)
+        lambda x: array_to_tensor(x) if _numeric_array(x) else x, inputs)
 
 
 def _tensor(x):
     if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float)):
-        return ops.convert_to_tensor(x)
+        return array_to_tensor(x)
     return x
 
 
