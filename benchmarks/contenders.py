@@ -113,7 +113,7 @@ def call_paths():
 
     out.append((PATHS[("eager", "float32")], "pipeline", eager_call))
     out.append((PATHS[("eager", "uint8")], "pipeline", _as_uint8(eager_call)))
-    # Where the float32 paths' time goes: the backend's own copy of a NumPy
+    # Where the float32 paths' time goes: Keras's conversion of a NumPy
     # batch into a tensor, and the same call on a batch already a tensor
     # (as in tf.data or a model's train step).
     out.append((CONVERSION, "pipeline", _convert))
@@ -121,7 +121,7 @@ def call_paths():
     return out
 
 
-CONVERSION = "NumPy float32 batch to a backend tensor (the copy alone)"
+CONVERSION = "keras.ops.convert_to_tensor of the batch (alone)"
 TENSOR_INPUT = "ours: pipeline in tf.function, float32 tensor input"
 
 
