@@ -285,11 +285,27 @@ ARRAYS = {
 }
 
 
+def at_offset(array, offset):
+    """A copy of ``array`` whose data starts ``offset`` bytes past a 64-byte
+    boundary (TensorFlow shares an aligned array's memory)."""
+    raw = np.empty(array.nbytes + 128, np.uint8)
+    start = (-raw.ctypes.data) % 64 + offset
+    out = raw[start:start + array.nbytes].view(array.dtype).reshape(
+        array.shape)
+    out[...] = array
+    assert out.ctypes.data % 64 == offset
+    return out
+
+
+@pytest.mark.parametrize("offset", [0, 16, 32])
 @pytest.mark.parametrize("name", sorted(ARRAYS))
-def test_numpy_input_becomes_a_tensor_of_its_own_dtype_not_a_view(name):
+def test_numpy_input_becomes_a_tensor_of_its_own_dtype_not_a_view(name,
+                                                                  offset):
     from augment_layers.ops import dispatch
 
-    x = ARRAYS[name].copy(order="K") if name != "sliced" else ARRAYS[name]
+    x = ARRAYS[name]
+    if x.size and name != "sliced":
+        x = at_offset(x, offset)
     tensor = dispatch.array_to_tensor(x)
     # The dtype Keras's own conversion gives (JAX without x64: float32).
     assert keras.backend.standardize_dtype(tensor.dtype) == \
@@ -318,9 +334,11 @@ def test_eager_numpy_batch_is_copied_once(monkeypatch, rng):
         return real(value, *args, **kwargs)
 
     monkeypatch.setattr(constant_op, "convert_to_eager_tensor", spy)
-    x = rng.uniform(0, 255, (4, 32, 32, 3)).astype("float32")
-    data = {"images": x, "segmentation_masks": np.zeros((4, 32, 32, 1),
-                                                       "uint8")}
+    # Where a large NumPy array starts (16 bytes past a page): TensorFlow
+    # would not share it, so one copy is the only copy.
+    x = at_offset(rng.uniform(0, 255, (4, 32, 32, 3)).astype("float32"), 16)
+    data = {"images": x, "segmentation_masks": at_offset(
+        np.zeros((4, 32, 32, 1), "uint8"), 16)}
     for layer in (pipeline(), al.RandomRotation(20, seed=1)):
         sizes.clear()
         layer(x, training=True)
