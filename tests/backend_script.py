@@ -79,6 +79,22 @@ def draws(n=4000):
             for k, v in out.items()}
 
 
+def seeded_calls(calls=2):
+    """Two training calls of a seeded stack: every draw comes from the
+    layers' call seeds (the draws of a layer call, not Keras's own
+    ``keras.random`` streams that :func:`draws` samples)."""
+    augment = al.Augment([al.RandomRotation(20, seed=1),
+                          al.RandomShift(0.2, 0.1, seed=2),
+                          al.RandomShear(10, seed=3),
+                          al.RandomZoomAspect(0.2, seed=4),
+                          al.RandomFlip(seed=5),
+                          al.RandomBrightnessRange((0.8, 1.2), seed=6),
+                          al.RandomChannelShift(20, seed=7)])
+    x = fixed_input()
+    return {f"call{i}": keras.ops.convert_to_numpy(augment(x, training=True))
+            for i in range(calls)}
+
+
 def model():
     augment = al.Augment([al.RandomRotation(15, seed=1),
                           al.RandomShift(0.1, 0.1, seed=2),
@@ -106,6 +122,7 @@ def save(out_dir):
              for name, layer in fixed_layers().items()}
     np.savez(os.path.join(out_dir, "fixed.npz"), **fixed)
     np.savez(os.path.join(out_dir, "draws.npz"), **draws())
+    np.savez(os.path.join(out_dir, "seeded.npz"), **seeded_calls())
     net = model()
     net.compile("adam", "categorical_crossentropy")
     xt, yt = training_data()

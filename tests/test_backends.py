@@ -63,6 +63,22 @@ def test_random_parameters_have_the_same_distributions(saved, other):
 
 
 @tensorflow_only
+def test_seeded_layers_augment_alike_on_tensorflow_and_pytorch(saved):
+    """A layer call's draws are a hash of its call seed, computed alike on
+    both backends: the same seeds give the same augmentation, call after
+    call (up to float rounding in the resample)."""
+    reference = np.load(saved / "tensorflow" / "seeded.npz")
+    candidate = np.load(saved / "torch" / "seeded.npz")
+    x = backend_script.fixed_input()
+    for name in reference.files:
+        np.testing.assert_allclose(candidate[name], reference[name],
+                                   rtol=0, atol=1e-4 * 255, err_msg=name)
+        assert not np.allclose(reference[name], x, atol=1), name
+    # Each call draws afresh (the seed state moves on).
+    assert not np.allclose(reference["call0"], reference["call1"], atol=1)
+
+
+@tensorflow_only
 @pytest.mark.parametrize("source,target", [("tensorflow", "jax"),
                                            ("jax", "torch"),
                                            ("torch", "tensorflow")])

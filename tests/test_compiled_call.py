@@ -222,6 +222,38 @@ def test_stateless_draws_are_uniform_and_distinct():
     assert stats.kstest(values, stats.uniform(-20, 40).cdf).pvalue > 1e-3
 
 
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's graph capture")
+def test_pytorch_draws_keep_the_seed_a_tensor(monkeypatch):
+    """On PyTorch a layer call's draws are tensor ops on its call seed:
+    no copy of the seed to the host (a device sync per call on a GPU), and
+    ``torch.compile`` captures them as one graph with the seed an input,
+    instead of breaking the graph and specialising on a new Python int
+    every step (which made a ``jit_compile=True`` fit recompile)."""
+    import torch
+
+    layer = al.RandomRotation(20, seed=0)
+
+    def no_host_copy(*args, **kwargs):
+        raise AssertionError("the call seed went to the host")
+
+    def draw(seed):
+        return layer.draw_from(seed, (6, 8, 8, 3))["theta"]
+
+    torch._dynamo.reset()
+    captured = torch.compile(draw, fullgraph=True, backend="eager")
+    with monkeypatch.context() as patch:
+        patch.setattr(draws.ops, "convert_to_numpy", no_host_copy)
+        seed, other = layer.call_seed(), layer.call_seed()
+        assert isinstance(seed, torch.Tensor)
+        eager = draw(seed)
+        compiled = captured(seed)
+        # Another seed, the same graph: no recompile for a new value.
+        with torch._dynamo.config.patch(error_on_recompile=True):
+            drawn = captured(other)
+    np.testing.assert_array_equal(to_numpy(compiled), to_numpy(eager))
+    assert not np.array_equal(to_numpy(drawn), to_numpy(eager))
+
+
 def test_same_seed_same_draws_every_segment(rng):
     """RandAugment's two compiled calls draw the same parameters from the
     one call seed: the colour phase applies to the geometric phase's ops."""

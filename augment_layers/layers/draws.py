@@ -126,62 +126,113 @@ def _seed_tensor(values):
 
 
 def _stateless_uniform(seed, counter, shape, low, high):
-    if dispatch.active_backend() == "tensorflow":
-        return _tf_hash_uniform(seed, counter, shape, low, high)
-    if backend.backend() == "jax":
+    if backend.backend() == "jax" and dispatch.active_backend() != "tensorflow":
         import jax
 
         key = jax.random.fold_in(jax.numpy.asarray(seed, "uint32"), counter)
         return jax.random.uniform(key, tuple(shape), "float32", low, high)
-    # PyTorch (run eagerly): an integer seed from the call seed and counter.
-    first, second = (int(s) for s in (seed if isinstance(seed, list)
-                                      else ops.convert_to_numpy(seed)))
-    mixed = (first * 0x9E3779B1 + second * 0x85EBCA77
-             + counter * 0xC2B2AE3D) & 0x7FFFFFFF
-    return keras.random.uniform(tuple(shape), low, high, dtype="float32",
-                                seed=mixed)
+    return _hash_uniform(_bits(), seed, counter, shape, low, high)
 
 
 _MASK = 0xFFFFFFFF
 
 
-def _mix32(x):
+class _TensorFlowBits:
+    """The hash's integer ops on TensorFlow int64 tensors."""
+
+    def __init__(self):
+        import tensorflow as tf
+
+        self.tf = tf
+        self.xor = tf.bitwise.bitwise_xor
+        self.shr = tf.bitwise.right_shift
+        self.mask = lambda x: tf.bitwise.bitwise_and(x, _MASK)
+
+    def seed(self, seed):
+        return self.mask(self.tf.cast(seed, self.tf.int64))
+
+    def index(self, shape):
+        tf = self.tf
+        count = tf.reduce_prod(tf.cast(tf.stack(shape), tf.int64)) if shape \
+            else tf.constant(1, tf.int64)
+        return tf.range(count, dtype=tf.int64)
+
+    def to_unit(self, bits, shape):
+        tf = self.tf
+        return tf.reshape(tf.cast(self.shr(bits, 8), tf.float32), shape) * (
+            1.0 / (1 << 24))
+
+
+class _TorchBits:
+    """The hash's integer ops on PyTorch int64 tensors, on the seed's device.
+
+    The seed stays a tensor: no host sync per draw, and ``torch.compile``
+    sees a tensor input instead of a new Python int on every call (which
+    made it recompile each step).
+    """
+
+    def __init__(self):
+        import torch
+
+        self.torch = torch
+        self.xor = torch.bitwise_xor
+        self.shr = torch.bitwise_right_shift
+        self.mask = lambda x: torch.bitwise_and(x, _MASK)
+
+    def seed(self, seed):
+        if not isinstance(seed, self.torch.Tensor):
+            seed = ops.convert_to_tensor(seed, "int64")
+        self.device = seed.device
+        return self.mask(seed.to(self.torch.int64))
+
+    def index(self, shape):
+        count = 1
+        for d in shape:
+            count *= int(d)
+        return self.torch.arange(count, dtype=self.torch.int64,
+                                 device=self.device)
+
+    def to_unit(self, bits, shape):
+        torch = self.torch
+        return self.shr(bits, 8).to(torch.float32).reshape(
+            tuple(int(d) for d in shape)) * (1.0 / (1 << 24))
+
+
+def _bits():
+    if dispatch.active_backend() == "tensorflow":
+        return _TensorFlowBits()
+    return _TorchBits()
+
+
+def _mix32(b, x):
     """A 32-bit integer hash (Wellons' "lowbias32"), on int64 tensors
-    holding 32-bit values: the same bits op by op and under XLA."""
-    import tensorflow as tf
+    holding 32-bit values: the same bits op by op, under XLA and on
+    PyTorch."""
+    x = b.xor(x, b.shr(x, 16))
+    x = b.mask(x * 0x7FEB352D)
+    x = b.xor(x, b.shr(x, 15))
+    x = b.mask(x * 0x846CA68B)
+    return b.xor(x, b.shr(x, 16))
 
-    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
-    x = tf.bitwise.bitwise_and(x * 0x7FEB352D, _MASK)
-    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 15))
-    x = tf.bitwise.bitwise_and(x * 0x846CA68B, _MASK)
-    return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
 
-
-def _tf_hash_uniform(seed, counter, shape, low, high):
-    """Stateless uniform draws on TensorFlow from a counter-based hash.
+def _hash_uniform(b, seed, counter, shape, low, high):
+    """Stateless uniform draws from a counter-based hash (TensorFlow and
+    PyTorch).
 
     TensorFlow's own stateless ops draw different numbers under XLA than
     op by op (even with a named algorithm), and a layer's first small eager
     call runs op by op (see :mod:`augment_layers.ops.compile`): both paths
     must draw alike. Each value hashes its index with a key hashed from the
     call seed and the draw's counter; 24 bits make a float32 in [0, 1).
+    The same seed draws the same numbers on both backends.
     """
-    import tensorflow as tf
-
-    seed = tf.bitwise.bitwise_and(tf.cast(seed, tf.int64), _MASK)
-    key = _mix32(tf.bitwise.bitwise_xor(
-        _mix32(tf.bitwise.bitwise_xor(seed[0], counter * 0x9E3779B9 & _MASK)),
-        seed[1]))
-    key2 = _mix32(key + 0x632BE5AB & _MASK)
+    seed = b.seed(seed)
+    key = _mix32(b, b.xor(
+        _mix32(b, b.xor(seed[0], counter * 0x9E3779B9 & _MASK)), seed[1]))
+    key2 = _mix32(b, b.mask(key + 0x632BE5AB))
     shape = [int(d) if isinstance(d, int) else d for d in shape]
-    count = tf.reduce_prod(tf.cast(tf.stack(shape), tf.int64)) if shape \
-        else tf.constant(1, tf.int64)
-    index = tf.range(count, dtype=tf.int64)
-    bits = _mix32(tf.bitwise.bitwise_and(
-        _mix32(tf.bitwise.bitwise_xor(index, key)) + key2, _MASK))
-    unit = tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) * (
-        1.0 / (1 << 24))
-    return tf.reshape(low + (high - low) * unit, shape)
+    bits = _mix32(b, b.mask(_mix32(b, b.xor(b.index(shape), key)) + key2))
+    return low + (high - low) * b.to_unit(bits, shape)
 
 
 def uniform(layer, shape, low, high):
