@@ -44,6 +44,23 @@ def _inside(coord, size):
     return ops.logical_and(coord >= -_EDGE_TOLERANCE, coord <= upper)
 
 
+def _take_rows(flat, index):
+    """``flat[index]``: whole rows (every channel of a pixel) at indices
+    known to lie in range.
+
+    ``keras.ops.take`` on PyTorch first widens the indices to int64 and
+    wraps negative ones (three more full-size passes per corner, run op by
+    op); the indices here are already mapped into the image, so PyTorch
+    selects the rows directly. Compilers fold that work away elsewhere.
+    """
+    if active_backend() == "torch":
+        import torch
+
+        out = torch.index_select(flat, 0, index.reshape(-1))
+        return out.reshape(*index.shape, flat.shape[-1])
+    return ops.take(flat, index, axis=0)
+
+
 # Without a compiler (PyTorch) every intermediate is a full-size tensor; above
 # this many output values a batch is resampled a band of rows at a time, so
 # the temporaries of one band stay small (8 MiB per float32 tensor) and are
@@ -127,22 +144,26 @@ def _resample_rows(images, matrices, interpolation, fill_mode, fill_value,
     base = ops.reshape(ops.arange(batch, dtype="int32") * (height * width),
                        (-1, 1, 1))
 
-    def gather(iy, ix):
-        ix = _map_index(ix, width, fill_mode)
-        iy = _map_index(iy, height, fill_mode)
-        return ops.take(flat, base + iy * width + ix, axis=0)
+    def rows(iy):
+        """Flat index of the first pixel of each (mapped) source row."""
+        return base + _map_index(iy, height, fill_mode) * width
+
+    def gather(row_start, ix):
+        """Pixels at mapped columns ``ix`` of rows starting at ``row_start``."""
+        return _take_rows(flat, row_start + ix)
 
     # Where a backend runs op by op (PyTorch, or the compiled path switched
     # off), every name below holds a full-size tensor until it is dropped:
     # the `del`s and the row-by-row blend keep at most two gathered corners
     # alive at once.
     if interpolation == "nearest":
-        ix = ops.cast(ops.floor(src_x + 0.5), "int32")
+        ix = _map_index(ops.cast(ops.floor(src_x + 0.5), "int32"), width,
+                        fill_mode)
         del src_x
-        iy = ops.cast(ops.floor(src_y + 0.5), "int32")
+        row_start = rows(ops.cast(ops.floor(src_y + 0.5), "int32"))
         del src_y
-        out = gather(iy, ix)
-        del ix, iy
+        out = gather(row_start, ix)
+        del ix, row_start
     else:
         work_dtype = "float32" if backend.standardize_dtype(images.dtype) in (
             "float16", "bfloat16") else images.dtype
@@ -151,20 +172,25 @@ def _resample_rows(images, matrices, interpolation, fill_mode, fill_value,
         # inf next door never leaks in through a weight of zero.
         x0f = ops.floor(src_x)
         wx = ops.cast((src_x - x0f)[..., None], work_dtype)
-        x0, x1 = ops.cast(x0f, "int32"), ops.cast(ops.ceil(src_x), "int32")
+        # Each neighbour index is mapped by the fill mode once, and each
+        # source row's offset computed once, for the four corners.
+        x0 = _map_index(ops.cast(x0f, "int32"), width, fill_mode)
+        x1 = _map_index(ops.cast(ops.ceil(src_x), "int32"), width, fill_mode)
         del src_x, x0f
         y0f = ops.floor(src_y)
         wy = ops.cast((src_y - y0f)[..., None], work_dtype)
-        y0, y1 = ops.cast(y0f, "int32"), ops.cast(ops.ceil(src_y), "int32")
+        row0, row1 = rows(ops.cast(y0f, "int32")), rows(
+            ops.cast(ops.ceil(src_y), "int32"))
         del src_y, y0f
 
-        def row(iy):
+        def row(row_start):
             """One row of neighbours, blended along x."""
-            left = ops.cast(gather(iy, x0), work_dtype)
-            return left + wx * (ops.cast(gather(iy, x1), work_dtype) - left)
+            left = ops.cast(gather(row_start, x0), work_dtype)
+            return left + wx * (ops.cast(gather(row_start, x1), work_dtype)
+                                - left)
 
-        top = row(y0)
-        out = top + wy * (row(y1) - top)
+        top = row(row0)
+        out = top + wy * (row(row1) - top)
         del top
 
     if inside is not None:
