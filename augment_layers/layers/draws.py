@@ -131,7 +131,28 @@ def _stateless_uniform(seed, counter, shape, low, high):
 
         key = jax.random.fold_in(jax.numpy.asarray(seed, "uint32"), counter)
         return jax.random.uniform(key, tuple(shape), "float32", low, high)
-    return _hash_uniform(_bits(), seed, counter, shape, low, high)
+    bits = _bits()
+    if isinstance(bits, _TorchBits):
+        return _torch_hash_uniform(bits, seed, counter, shape, low, high)
+    return _hash_uniform(bits, seed, counter, shape, low, high)
+
+
+def _torch_hash_uniform(*args):
+    """:func:`_hash_uniform` on PyTorch, run eagerly inside ``torch.compile``.
+
+    Traced, its thirty-odd integer ops went into every compiled graph and
+    the compiler generated and built code for each (a ``jit_compile=True``
+    fit of every layer took five times as long to compile); run eagerly
+    they cost microseconds. The seed stays a tensor argument either way,
+    so a new seed value never recompiles anything.
+    """
+    return _hash_uniform(*args)
+
+
+if backend.backend() == "torch":  # wrapped once, outside any compiled code
+    import torch
+
+    _torch_hash_uniform = torch.compiler.disable(_torch_hash_uniform)
 
 
 _MASK = 0xFFFFFFFF
