@@ -113,11 +113,22 @@ def tf_data_results(batch_size=64, side=224, batches=24, reps=3):
     return out
 
 
+def torch_results(batch_size=64, side=224, reps=5):
+    """The PyTorch backend's eager call path beside albumentations, from a
+    fresh process under ``KERAS_BACKEND=torch`` (both timed there,
+    interleaved)."""
+    from benchmarks import tf_data
+
+    return tf_data.rows_in_process("torch", module="benchmarks.torch_paths",
+                                   batch_size=batch_size, side=side,
+                                   reps=reps)
+
+
 def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
-        plot=True, quiet=False, tf_data=None, dropin=None):
-    """``tf_data``, ``dropin``: kwargs of :func:`tf_data_results` and
-    :func:`benchmarks.dropin.rows` (None: the defaults, 224²; False: none
-    of those rows)."""
+        plot=True, quiet=False, tf_data=None, dropin=None, torch=None):
+    """``tf_data``, ``dropin``, ``torch``: kwargs of :func:`tf_data_results`,
+    :func:`benchmarks.dropin.rows` and :func:`torch_results` (None: the
+    defaults, 224²; False: none of those rows)."""
     from benchmarks import contenders as C
 
     results = {"device": device_name(), "backend": None, "reps": reps,
@@ -160,6 +171,10 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
         results["dropin"] = D.rows(**(dropin or {}))
         if not quiet:
             print(format_dropin(results["dropin"]))
+    if torch is not False and cpu_peers:
+        results["torch"] = torch_results(**(torch or {}))
+        if not quiet:
+            print(format_torch(results["torch"]))
     results["targets"] = check_targets(results)
     if not quiet:
         for line in results["targets"]:
@@ -214,6 +229,29 @@ def format_dropin(entry):
     return "\n".join(lines)
 
 
+def format_torch(entry):
+    lines = [f"\nPyTorch backend, eager: batch {entry['batch']} at "
+             f"{entry['side']}x{entry['side']}x3 float32 "
+             f"(medians of {entry['reps']} rounds, one process)"]
+    for r in entry["rows"]:
+        lines.append(f"{r['name']:56s} {r['images_per_s']:10.1f}")
+    return "\n".join(lines)
+
+
+def check_torch_paths(entry):
+    """PyTorch's eager call paths against albumentations uint8, measured in
+    the same process: information, not one of the issue's targets (those
+    are TensorFlow's four call paths)."""
+    if not entry:
+        return []
+    from benchmarks import torch_paths as P
+
+    rates = {r["name"]: r["images_per_s"] for r in entry["rows"]}
+    return [f"[info] PyTorch eager, {dtype} input vs albumentations uint8: "
+            f"{rates[name] / rates[P.PEER]:.2f}x"
+            for dtype, name in (("float32", P.FLOAT32), ("uint8", P.UINT8))]
+
+
 def check_dropin_targets(entry):
     if not entry:
         return []
@@ -264,6 +302,7 @@ def check_targets(results):
     """The issue's CPU targets at 224², batch 64, as PASS/MISS lines."""
     lines = check_tf_data_targets(results.get("tf_data", []))
     lines += check_dropin_targets(results.get("dropin"))
+    lines += check_torch_paths(results.get("torch"))
     size = next((s for s in results["sizes"] if s["side"] == 224), None)
     if size is None:
         return lines
@@ -370,8 +409,9 @@ def main(argv=None):
         dict(batch_size=4, side=32, batches=4, reps=1) if args.tiny else None)
     dropin = dict(batch_size=4, side=32, batches=2, reps=1, files=8) \
         if args.tiny else None
+    torch = dict(batch_size=4, side=32, reps=1) if args.tiny else None
     run(sizes=sizes, reps=args.reps, out_dir=args.out, tf_data=tf_data,
-        dropin=dropin)
+        dropin=dropin, torch=torch)
 
 
 if __name__ == "__main__":

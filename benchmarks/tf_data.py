@@ -73,15 +73,16 @@ def rows(batch_size=64, side=224, batches=24, reps=3):
                      for name, r in rates.items()]}
 
 
-def rows_in_process(backend, **kwargs):
-    """:func:`rows` under ``backend``, in a fresh interpreter."""
+def rows_in_process(backend, module="benchmarks.tf_data", **kwargs):
+    """``module``'s rows (this module's :func:`rows` by default) under
+    ``backend``, in a fresh interpreter: ``python -m module --json``."""
     import os
     import subprocess
     import sys
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-    args = [sys.executable, "-m", "benchmarks.tf_data", "--json"]
+    args = [sys.executable, "-m", module, "--json"]
     for key, value in kwargs.items():
         args += [f"--{key}", str(value)]
     out = subprocess.run(args, capture_output=True, text=True, env=env,

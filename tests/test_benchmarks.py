@@ -5,6 +5,7 @@ import json
 import pytest
 
 from benchmarks import run
+from benchmarks import torch_paths
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -14,7 +15,8 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
                       quiet=True, tf_data=dict(batch_size=2, side=16,
                                                batches=2, reps=1),
                       dropin=dict(batch_size=2, side=16, batches=2, reps=1,
-                                  files=4))
+                                  files=4),
+                      torch=dict(batch_size=2, side=16, reps=1))
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert run.OURS in names and "keras 3 built-in stack" in names
     assert any(r["group"].startswith("single:") for r in
@@ -34,6 +36,13 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
                for line in results["targets"])
     assert any("drop-in flow() vs tf_keras" in line
                for line in results["targets"])
+    # PyTorch's eager call paths, timed beside albumentations in a fresh
+    # process under that backend.
+    assert results["torch"]["backend"] == "torch"
+    assert {r["name"] for r in results["torch"]["rows"]} == {
+        torch_paths.FLOAT32, torch_paths.UINT8, torch_paths.PEER}
+    assert all(r["images_per_s"] > 0 for r in results["torch"]["rows"])
+    assert sum("PyTorch eager" in line for line in results["targets"]) == 2
     # The targets group: images only against the same call with targets.
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert {"ours: images only", "with masks + boxes"} <= names
