@@ -55,27 +55,37 @@ def test_bands_of_rows_match_scipy(rng, monkeypatch, fill_mode):
         np.testing.assert_allclose(out[b], expected, atol=255 * 1e-5, rtol=0)
 
 
-@pytest.mark.skipif(backend.BACKEND != "torch",
-                    reason="PyTorch's op-by-op fast path")
+@pytest.mark.skipif(backend.BACKEND == "tensorflow",
+                    reason="TensorFlow runs the keras.ops formulation itself")
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
 @pytest.mark.parametrize("fill_mode", MODES)
-def test_pytorch_fast_path_equals_the_keras_ops_reference(
+def test_fast_paths_equal_the_keras_ops_reference(
         rng, monkeypatch, interpolation, fill_mode):
     """On PyTorch the resampler selects rows directly, blends with
-    ``torch.lerp`` and works in bands of rows; with the backend hidden
-    from it, the same function runs the plain ``keras.ops`` formulation
-    in one piece. Both give the same pixels (to float32 rounding), also
-    with a NaN in the image (it reaches the same output pixels)."""
+    ``torch.lerp`` and works in bands of rows; on JAX it gathers with
+    clipped (not NaN-filled) indices. With the backend hidden from it, the
+    same function runs the plain ``keras.ops`` formulation in one piece.
+    Both give the same pixels (to float32 rounding), also with a NaN in
+    the image (it reaches the same output pixels)."""
     batch, height, width = 3, 23, 17
     images = rng.uniform(0, 255, (batch, height, width, 3)).astype("float32")
     images[1, 5, 6, 0] = np.nan
     mats = random_matrices(rng, batch, height, width)
     monkeypatch.setattr(resample, "_EAGER_BAND_VALUES", 3 * batch * width * 3)
-    fast = backend.to_numpy(resample.affine_transform_impl(
-        images, mats, interpolation, fill_mode, 9.0))
+
+    def run():
+        # A new function each time: JAX traces it afresh (compiled, as the
+        # layers run it); PyTorch runs it op by op.
+        def fn(images, mats):
+            return resample.affine_transform_impl(images, mats, interpolation,
+                                                  fill_mode, 9.0)
+        if backend.BACKEND == "jax":
+            fn = backend.jit(fn)
+        return backend.to_numpy(fn(images, mats))
+
+    fast = run()
     monkeypatch.setattr(resample, "active_backend", lambda: "reference")
-    plain = backend.to_numpy(resample.affine_transform_impl(
-        images, mats, interpolation, fill_mode, 9.0))
+    plain = run()
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(plain))
     assert np.isnan(plain).any()
     np.testing.assert_allclose(fast, plain, atol=255 * 1e-6, rtol=0)
