@@ -247,6 +247,8 @@ def check_torch_paths(entry):
     from benchmarks import torch_paths as P
 
     rates = {r["name"]: r["images_per_s"] for r in entry["rows"]}
+    if P.PEER not in rates:
+        return []
     return [f"[info] PyTorch eager, {dtype} input vs albumentations uint8: "
             f"{rates[name] / rates[P.PEER]:.2f}x"
             for dtype, name in (("float32", P.FLOAT32), ("uint8", P.UINT8))]
