@@ -152,12 +152,62 @@ def test_each_layer_state_advances_once_per_call(rng):
                                       [0, 1])
 
 
+def test_call_seeds_follow_keras_seed_generator(monkeypatch):
+    """A layer's call seeds are Keras's ``SeedGenerator.next()`` sequence
+    (the reference: a second generator of the same seed), eagerly (on
+    TensorFlow in two variable ops instead of Keras's five), inside a
+    ``tf.function`` and in a stateless call, which leaves the variable
+    alone; a seed already taken stays what it was."""
+    layer = al.RandomRotation(20, seed=3)
+    reference = keras.random.SeedGenerator(3)
+    calls = []
+    real_next = keras.random.SeedGenerator.next
+
+    def spy(self, *args, **kwargs):
+        calls.append(self)
+        return real_next(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.random.SeedGenerator, "next", spy)
+    taken = [draws.call_seed(layer) for _ in range(3)]
+    kept = [to_numpy(seed).copy() for seed in taken]
+    draws.call_seed(layer)
+    for seed, value in zip(taken, kept):
+        want = to_numpy(real_next(reference))
+        np.testing.assert_array_equal(to_numpy(seed), want)
+        np.testing.assert_array_equal(value, want)
+    real_next(reference)
+    np.testing.assert_array_equal(to_numpy(layer.seed_generator.state.value),
+                                  to_numpy(reference.state.value))
+    if BACKEND == "tensorflow":
+        assert layer.seed_generator not in calls  # the two-op path ran
+        import tensorflow as tf
+
+        traced = tf.function(lambda: draws.call_seed(layer))
+        for _ in range(2):
+            np.testing.assert_array_equal(to_numpy(traced()),
+                                          to_numpy(real_next(reference)))
+        np.testing.assert_array_equal(
+            to_numpy(layer.seed_generator.state.value),
+            to_numpy(reference.state.value))
+    before = to_numpy(layer.seed_generator.state.value).copy()
+    with keras.StatelessScope() as scope:
+        seed = draws.call_seed(layer)
+        advanced = scope.get_current_value(layer.seed_generator.state)
+    np.testing.assert_array_equal(to_numpy(seed), before)
+    np.testing.assert_array_equal(to_numpy(advanced), before + [0, 1])
+    np.testing.assert_array_equal(to_numpy(layer.seed_generator.state.value),
+                                  before)
+
+
 def test_uint8_input_equals_float32_input(layer_case, rng):
     x = rng.integers(0, 256, (4, 24, 28, 3)).astype("uint8")
     as_uint8 = to_numpy(layer_case.make(seed=5)(x, training=True))
     as_float = to_numpy(layer_case.make(seed=5)(x.astype("float32"),
                                                 training=True))
-    np.testing.assert_allclose(as_uint8, as_float, atol=1e-3)
+    # Float32 rounding only: run alone, the first call of a config runs op
+    # by op and the second compiled, and a perspective's divide then
+    # differs by ~1e-5 of the value (0.0013 at 111).
+    np.testing.assert_allclose(as_uint8, as_float, atol=1e-3, rtol=2e-5)
 
 
 def test_uint8_pipeline_with_targets_equals_float32(rng):
