@@ -113,21 +113,26 @@ def tf_data_results(batch_size=64, side=224, batches=24, reps=3):
     return out
 
 
-def torch_results(batch_size=64, side=224, reps=5):
-    """The PyTorch backend's eager call path beside albumentations, from a
-    fresh process under ``KERAS_BACKEND=torch`` (both timed there,
-    interleaved)."""
+EAGER_BACKENDS = ("torch", "jax")
+
+
+def eager_results(batch_size=64, side=224, reps=5):
+    """The PyTorch and JAX backends' eager call paths beside albumentations,
+    each from a fresh process under that backend (timed there, interleaved),
+    before and after ``reuse_freed_memory()``."""
     from benchmarks import tf_data
 
-    return tf_data.rows_in_process("torch", module="benchmarks.torch_paths",
-                                   batch_size=batch_size, side=side,
-                                   reps=reps)
+    return [tf_data.rows_in_process(backend,
+                                    module="benchmarks.backend_paths",
+                                    batch_size=batch_size, side=side,
+                                    reps=reps)
+            for backend in EAGER_BACKENDS]
 
 
 def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
-        plot=True, quiet=False, tf_data=None, dropin=None, torch=None):
-    """``tf_data``, ``dropin``, ``torch``: kwargs of :func:`tf_data_results`,
-    :func:`benchmarks.dropin.rows` and :func:`torch_results` (None: the
+        plot=True, quiet=False, tf_data=None, dropin=None, eager=None):
+    """``tf_data``, ``dropin``, ``eager``: kwargs of :func:`tf_data_results`,
+    :func:`benchmarks.dropin.rows` and :func:`eager_results` (None: the
     defaults, 224²; False: none of those rows)."""
     from benchmarks import contenders as C
 
@@ -171,10 +176,11 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
         results["dropin"] = D.rows(**(dropin or {}))
         if not quiet:
             print(format_dropin(results["dropin"]))
-    if torch is not False and cpu_peers:
-        results["torch"] = torch_results(**(torch or {}))
+    if eager is not False and cpu_peers:
+        results["eager_backends"] = eager_results(**(eager or {}))
         if not quiet:
-            print(format_torch(results["torch"]))
+            for entry in results["eager_backends"]:
+                print(format_eager(entry))
     results["targets"] = check_targets(results)
     if not quiet:
         for line in results["targets"]:
@@ -229,29 +235,43 @@ def format_dropin(entry):
     return "\n".join(lines)
 
 
-def format_torch(entry):
-    lines = [f"\nPyTorch backend, eager: batch {entry['batch']} at "
-             f"{entry['side']}x{entry['side']}x3 float32 "
-             f"(medians of {entry['reps']} rounds, one process)"]
+def format_eager(entry):
+    lines = [f"\n{entry['backend']} backend, eager: batch {entry['batch']} "
+             f"at {entry['side']}x{entry['side']}x3 float32 (medians of "
+             f"{entry['reps']} rounds, one process; the rows marked "
+             f"reuse_freed_memory() come after it in that process)"]
     for r in entry["rows"]:
-        lines.append(f"{r['name']:56s} {r['images_per_s']:10.1f}")
+        lines.append(f"{r['name']:72s} {r['images_per_s']:10.1f}")
     return "\n".join(lines)
 
 
-def check_torch_paths(entry):
-    """PyTorch's eager call paths against albumentations uint8, measured in
-    the same process: information, not one of the issue's targets (those
-    are TensorFlow's four call paths)."""
-    if not entry:
-        return []
-    from benchmarks import torch_paths as P
+def check_eager_paths(entries):
+    """The JAX and PyTorch eager call paths against albumentations uint8,
+    measured in the same process and phase: information, not one of the
+    issue's targets (those are TensorFlow's four call paths)."""
+    from benchmarks import backend_paths as P
 
-    rates = {r["name"]: r["images_per_s"] for r in entry["rows"]}
-    if P.PEER not in rates:
-        return []
-    return [f"[info] PyTorch eager, {dtype} input vs albumentations uint8: "
-            f"{rates[name] / rates[P.PEER]:.2f}x"
-            for dtype, name in (("float32", P.FLOAT32), ("uint8", P.UINT8))]
+    lines = []
+    for entry in entries or []:
+        rates = {r["name"]: r["images_per_s"] for r in entry["rows"]}
+        backend = P.BACKENDS[entry["backend"]]
+        for suffix, label in (("", ""), (P.REUSE, ", reuse_freed_memory()")):
+            if P.PEER + suffix not in rates:
+                continue
+            for dtype in ("float32", "uint8"):
+                name = P.path_name(entry["backend"], dtype) + suffix
+                lines.append(
+                    f"[info] {backend} eager{label}, {dtype} input vs "
+                    f"albumentations uint8: "
+                    f"{rates[name] / rates[P.PEER + suffix]:.2f}x")
+        for dtype in ("float32", "uint8"):
+            name = P.path_name(entry["backend"], dtype)
+            if name + P.REUSE in rates:
+                lines.append(
+                    f"[info] {backend} eager, {dtype} input, "
+                    f"reuse_freed_memory() vs default: "
+                    f"{rates[name + P.REUSE] / rates[name]:.2f}x")
+    return lines
 
 
 def check_dropin_targets(entry):
@@ -304,7 +324,7 @@ def check_targets(results):
     """The issue's CPU targets at 224², batch 64, as PASS/MISS lines."""
     lines = check_tf_data_targets(results.get("tf_data", []))
     lines += check_dropin_targets(results.get("dropin"))
-    lines += check_torch_paths(results.get("torch"))
+    lines += check_eager_paths(results.get("eager_backends"))
     size = next((s for s in results["sizes"] if s["side"] == 224), None)
     if size is None:
         return lines
@@ -411,9 +431,9 @@ def main(argv=None):
         dict(batch_size=4, side=32, batches=4, reps=1) if args.tiny else None)
     dropin = dict(batch_size=4, side=32, batches=2, reps=1, files=8) \
         if args.tiny else None
-    torch = dict(batch_size=4, side=32, reps=1) if args.tiny else None
+    eager = dict(batch_size=4, side=32, reps=1) if args.tiny else None
     run(sizes=sizes, reps=args.reps, out_dir=args.out, tf_data=tf_data,
-        dropin=dropin, torch=torch)
+        dropin=dropin, eager=eager)
 
 
 if __name__ == "__main__":

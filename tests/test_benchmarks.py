@@ -6,7 +6,7 @@ import json
 import pytest
 
 from benchmarks import run
-from benchmarks import torch_paths
+from benchmarks import backend_paths
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -17,7 +17,7 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
                                                batches=2, reps=1),
                       dropin=dict(batch_size=2, side=16, batches=2, reps=1,
                                   files=4),
-                      torch=dict(batch_size=2, side=16, reps=1))
+                      eager=dict(batch_size=2, side=16, reps=1))
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert run.OURS in names and "keras 3 built-in stack" in names
     assert any(r["group"].startswith("single:") for r in
@@ -37,17 +37,28 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
                for line in results["targets"])
     assert any("drop-in flow() vs tf_keras" in line
                for line in results["targets"])
-    # PyTorch's eager call paths, timed beside albumentations in a fresh
-    # process under that backend.
-    # (albumentations, the peer, is installed by `make bench` only).
+    # The PyTorch and JAX eager call paths, timed beside albumentations in
+    # a fresh process under each backend, then again after
+    # reuse_freed_memory() (albumentations, the peer, is installed by
+    # `make bench` only).
     peer = importlib.util.find_spec("albumentations") is not None
-    assert results["torch"]["backend"] == "torch"
-    assert {r["name"] for r in results["torch"]["rows"]} == {
-        torch_paths.FLOAT32, torch_paths.UINT8} | (
-            {torch_paths.PEER} if peer else set())
-    assert all(r["images_per_s"] > 0 for r in results["torch"]["rows"])
-    assert sum("PyTorch eager" in line for line in results["targets"]) == (
-        2 if peer else 0)
+    entries = results["eager_backends"]
+    assert [e["backend"] for e in entries] == ["torch", "jax"]
+    for entry in entries:
+        assert entry["reuse_freed_memory"] is True  # Linux, glibc
+        paths = {backend_paths.path_name(entry["backend"], dtype)
+                 for dtype in ("float32", "uint8")} | (
+                     {backend_paths.PEER} if peer else set())
+        assert {r["name"] for r in entry["rows"]} == paths | {
+            name + backend_paths.REUSE for name in paths}
+        assert all(r["images_per_s"] > 0 for r in entry["rows"])
+    # Per backend: with vs without the setting (2), and against the peer
+    # in each phase (4).
+    assert sum("reuse_freed_memory() vs default" in line
+               for line in results["targets"]) == 4
+    assert sum("vs albumentations uint8" in line and "[info]" in line
+               and ("PyTorch eager" in line or "JAX eager" in line)
+               for line in results["targets"]) == (8 if peer else 0)
     # The targets group: images only against the same call with targets.
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert {"ours: images only", "with masks + boxes"} <= names
