@@ -28,8 +28,8 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 # The whole suite under TensorFlow, then the layer tests under JAX and PyTorch.
 PYTEST := $(PY) -m pytest -n 2 --dist loadfile -q -rs
 test: $(DEV_STAMP)
-	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=24 $(PYTEST) --durations=15
-	KERAS_BACKEND=jax AL_PROPERTY_EXAMPLES=6 $(PYTEST) -m "not tensorflow_only"
+	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=18 $(PYTEST) --durations=15
+	KERAS_BACKEND=jax AL_PROPERTY_EXAMPLES=4 $(PYTEST) -m "not tensorflow_only"
 	KERAS_BACKEND=torch AL_PROPERTY_EXAMPLES=8 $(PYTEST) -m "not tensorflow_only"
 
 demo: $(DEMO_STAMP)

@@ -3,8 +3,8 @@ batches from 1x1 to 300x500, batch 0 to 8, 1/3/4 channels, every dtype, both
 data formats.
 
 Examples per test: ``AL_PROPERTY_EXAMPLES`` (default 50; ``make test`` runs
-30 under TensorFlow and 8 under JAX and PyTorch, to keep the suite within
-its time budget). Derandomised, so a failure reproduces.
+18 under TensorFlow, 4 under JAX and 8 under PyTorch, to keep the suite
+within its time budget). Derandomised, so a failure reproduces.
 """
 
 import math
