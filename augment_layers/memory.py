@@ -58,7 +58,10 @@ def reuse_freed_memory(limit=DEFAULT_LIMIT):
     on a CPU under the JAX and PyTorch backends (measured, same machine,
     alternating fresh processes: JAX's compiled pipeline 34-37 -> 18-19 ms
     per batch of 64 at 224², PyTorch's eager call 214-281 -> 100-111 ms);
-    TensorFlow pools its own memory and gains nothing.
+    TensorFlow pools its own memory and gains nothing. On JAX the gain
+    is not certain: a result allocated by one of XLA's worker threads
+    comes from that thread's own malloc arena, and in one run of the
+    test suite the faults stayed.
 
     The setting holds for the whole process and for every library in it,
     from this call on; memory freed after a peak is kept by the process.
