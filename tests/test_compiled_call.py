@@ -364,6 +364,13 @@ ARRAYS = {
     "fortran": np.asfortranarray(np.ones((2, 5, 7, 3), "float16")),
     "bool": np.arange(6).reshape(1, 2, 3, 1) > 2,
     "empty": np.zeros((0, 4, 4, 3), "float32"),
+    # Over 1 MiB: JAX on a CPU takes these through an aligned private copy.
+    "large": np.linspace(0, 255, 2 * 256 * 256 * 3, dtype="float32").reshape(
+        2, 256, 256, 3),
+    "large uint8": (np.arange(6 * 256 * 256 * 3) % 253).astype(
+        "uint8").reshape(6, 256, 256, 3),
+    "large float64": (np.arange(2 * 256 * 256 * 3) % 1001 / 8.0).reshape(
+        2, 256, 256, 3),  # JAX without x64: float32, every value exact
 }
 
 
@@ -388,6 +395,8 @@ def test_numpy_input_becomes_a_tensor_of_its_own_dtype_not_a_view(name,
     x = ARRAYS[name]
     if x.size and name != "sliced":
         x = at_offset(x, offset)
+    elif name == "sliced":
+        x = x.copy()[:, ::2, ::-1]  # each case changes its own array
     tensor = dispatch.array_to_tensor(x)
     # The dtype Keras's own conversion gives (JAX without x64: float32).
     assert keras.backend.standardize_dtype(tensor.dtype) == \
@@ -398,6 +407,42 @@ def test_numpy_input_becomes_a_tensor_of_its_own_dtype_not_a_view(name,
         x[...] = 0
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(tensor),
                                       before)
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX's CPU client")
+def test_jax_takes_a_large_numpy_batch_through_one_aligned_copy(
+        monkeypatch, rng):
+    """JAX converts an unaligned NumPy array (where NumPy puts a large one)
+    through a slow copy into a page-faulting buffer; the layers hand it an
+    aligned private copy to take as it is. The private copy is what JAX
+    reads: the same pixels as a JAX array input, and changing the user's
+    array after the call changes nothing."""
+    import jax
+
+    real = jax.device_put
+    taken = []
+
+    def spy(x, *args, **kwargs):
+        if kwargs.get("may_alias") and isinstance(x, np.ndarray):
+            taken.append(x)
+        return real(x, *args, **kwargs)
+
+    monkeypatch.setattr(jax, "device_put", spy)
+    x = at_offset(rng.uniform(0, 255, (4, 160, 160, 3)).astype("float32"),
+                  16)
+    small = x[:, :16, :16].copy()
+    out = to_numpy(pipeline(seed=3)(x, training=True))
+    assert len(taken) == 1 and taken[0].shape == x.shape
+    assert taken[0].ctypes.data % 64 == 0
+    assert not np.shares_memory(taken[0], x)
+    pipeline(seed=3)(small, training=True)  # small: JAX's own path
+    assert len(taken) == 1
+    expected = to_numpy(pipeline(seed=3)(jax.numpy.asarray(x),
+                                         training=True))
+    np.testing.assert_array_equal(out, expected)
+    lazy = pipeline(seed=3)(x, training=True)  # not waited for
+    x[...] = -1
+    np.testing.assert_array_equal(to_numpy(lazy), expected)
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow",

@@ -83,14 +83,64 @@ def array_to_tensor(x):
     kernels (a 32- or 64-byte boundary), so those take the defensive path:
     the tensor never changes when the array does. NumPy's large arrays
     start 16 bytes past a page, so a batch takes the one-copy path.
-    """
-    if isinstance(x, np.ndarray) and active_backend() == "tensorflow" and (
-            x.ctypes.data % _SHAREABLE_ALIGNMENT):
-        import tensorflow as tf
 
-        if tf.executing_eagerly():
-            return tf.raw_ops.Identity(input=x)
+    On JAX with a CPU device, a large array goes through one aligned
+    private NumPy copy that JAX takes without copying again (see
+    :func:`_jax_from_staging_copy`).
+    """
+    if isinstance(x, np.ndarray):
+        backend_name = active_backend()
+        if backend_name == "tensorflow" and (
+                x.ctypes.data % _SHAREABLE_ALIGNMENT):
+            import tensorflow as tf
+
+            if tf.executing_eagerly():
+                return tf.raw_ops.Identity(input=x)
+        elif backend_name == "jax" and x.nbytes >= _JAX_STAGING_BYTES:
+            staged = _jax_from_staging_copy(x)
+            if staged is not None:
+                return staged
     return ops.convert_to_tensor(x)
+
+
+# JAX's CPU client converts a NumPy array that is not 64-byte aligned (every
+# large array NumPy allocates starts 16 bytes past a page) through a slow
+# copy into a fresh, page-faulting buffer: 36-40 ms for a 37 MB batch, which
+# NumPy copies in 4.5 ms. A private, aligned NumPy copy is taken by the
+# client as it is (``may_alias``), so the batch costs one NumPy copy
+# (measured, 224x224x3 float32 batch of 64: the eager pipeline call
+# 1,026 -> 1,806 images/s; uint8 1,723 -> 2,585). The copy is private: the
+# user's array may change while JAX, whose dispatch is asynchronous, still
+# reads, and the result stays the same. Small arrays take JAX's own path.
+_JAX_STAGING_BYTES = 1 << 20
+_JAX_ALIGNMENT = 64
+
+
+def _jax_from_staging_copy(x):
+    """``x`` as a JAX array through an aligned private copy, or None where
+    that does not apply: an accelerator (the copy to it is the transfer), a
+    dtype that JAX would convert (float64 without x64), a JAX without
+    ``may_alias``."""
+    import jax
+
+    if not x.dtype.isnative or jax.dtypes.canonicalize_dtype(
+            x.dtype) != x.dtype:
+        return None
+    device = jax.config.jax_default_device
+    platform = device if isinstance(device, str) else getattr(
+        device, "platform", None)
+    if platform is None:
+        platform = jax.default_backend()
+    if platform != "cpu":
+        return None
+    buffer = np.empty(x.nbytes + _JAX_ALIGNMENT, np.uint8)
+    start = -buffer.ctypes.data % _JAX_ALIGNMENT
+    staged = buffer[start:start + x.nbytes].view(x.dtype).reshape(x.shape)
+    np.copyto(staged, x)
+    try:
+        return jax.device_put(staged, may_alias=True)
+    except TypeError:
+        return None
 
 
 # TensorFlow shares a NumPy array's buffer when it is aligned to
