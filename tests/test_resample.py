@@ -61,8 +61,9 @@ def test_bands_of_rows_match_scipy(rng, monkeypatch, fill_mode):
 @pytest.mark.parametrize("fill_mode", MODES)
 def test_fast_paths_equal_the_keras_ops_reference(
         rng, monkeypatch, interpolation, fill_mode):
-    """On PyTorch the resampler selects rows directly, blends with
-    ``torch.lerp`` and works in bands of rows; on JAX it gathers with
+    """On PyTorch the resampler (for a batch with a NaN, or wrap, or
+    nearest: grid_sample's cases are below) selects rows directly, blends
+    with ``torch.lerp`` and works in bands of rows; on JAX it gathers with
     clipped (not NaN-filled) indices. With the backend hidden from it, the
     same function runs the plain ``keras.ops`` formulation in one piece.
     Both give the same pixels (to float32 rounding), also with a NaN in
@@ -89,6 +90,82 @@ def test_fast_paths_equal_the_keras_ops_reference(
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(plain))
     assert np.isnan(plain).any()
     np.testing.assert_allclose(fast, plain, atol=255 * 1e-6, rtol=0)
+
+
+@pytest.mark.skipif(backend.BACKEND != "torch",
+                    reason="PyTorch's own resampler, grid_sample")
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "reflect"])
+@pytest.mark.parametrize("case", ["affine", "projective", "resized",
+                                  "float64"])
+def test_torch_grid_sample_equals_the_keras_ops_reference(
+        rng, monkeypatch, fill_mode, case):
+    """On PyTorch, finite float images resample bilinearly through
+    ``grid_sample``: the same pixels as the keras.ops formulation up to
+    the float32 rounding of its normalised coordinates (the first image's
+    matrix is the identity, and it comes back exactly). A batch with a NaN
+    takes the reference path whole, and wrap never takes it."""
+    import torch
+
+    calls = []
+    real = torch.nn.functional.grid_sample
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["padding_mode"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "grid_sample", spy)
+    batch, height, width = 4, 23, 17
+    dtype = "float64" if case == "float64" else "float32"
+    images = rng.uniform(0, 255, (batch, height, width, 3)).astype(dtype)
+    mats = random_matrices(rng, batch, height, width)
+    mats[0] = np.eye(3)
+    kwargs = {}
+    if case == "projective":
+        mats[1:, 2, :2] = rng.uniform(-2e-3, 2e-3, (batch - 1, 2))
+        kwargs["projective"] = True
+    if case == "resized":
+        kwargs["output_size"] = (15, 29)
+
+    def run(x):
+        return backend.to_numpy(resample.affine_transform_impl(
+            x, mats, "bilinear", fill_mode, 9.0, **kwargs))
+
+    fast = run(images)
+    assert calls == [{"constant": "border", "nearest": "border",
+                      "reflect": "reflection"}[fill_mode]]
+    assert fast.dtype == images.dtype
+    if case != "resized":
+        np.testing.assert_array_equal(fast[0], images[0])
+    bad = images.copy()
+    bad[2, 4, 5, 1] = np.nan
+    with_nan = run(bad)
+    assert len(calls) == 1  # not taken: the NaN reaches only its samplers
+    monkeypatch.setattr(resample, "active_backend", lambda: "reference")
+    np.testing.assert_allclose(fast, run(images), atol=255 * 1e-5, rtol=0)
+    plain_nan = run(bad)  # (torch.lerp: the last bit may differ)
+    np.testing.assert_array_equal(np.isnan(with_nan), np.isnan(plain_nan))
+    np.testing.assert_allclose(with_nan, plain_nan, atol=255 * 1e-6, rtol=0)
+
+
+@pytest.mark.skipif(backend.BACKEND != "torch",
+                    reason="PyTorch's own resampler, grid_sample")
+def test_torch_grid_sample_is_not_taken_for_wrap_or_nearest(rng, monkeypatch):
+    import torch
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("grid_sample called")
+
+    monkeypatch.setattr(torch.nn.functional, "grid_sample", refuse)
+    images = rng.uniform(0, 255, (2, 9, 13, 3)).astype("float32")
+    mats = random_matrices(rng, 2, 9, 13)
+    for interpolation, mode in [("bilinear", "wrap"), ("nearest", "reflect"),
+                                ("nearest", "constant")]:
+        out = backend.to_numpy(resample.affine_transform_impl(
+            images, mats, interpolation, mode, 9.0))
+        assert np.isfinite(out).all()
+    uint8 = resample.affine_transform_impl(images.astype("uint8"), mats,
+                                           "bilinear", "nearest")
+    assert backend.to_numpy(uint8).dtype == np.uint8
 
 
 @pytest.mark.parametrize("dx,dy", [(5, 0), (0, 7), (-3, 11), (26, -19)])

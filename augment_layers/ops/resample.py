@@ -3,7 +3,9 @@
 Pure ``keras.ops``: vectorised over the batch (one gather per bilinear corner
 over the flattened batch, every channel of a pixel fetched by one index), no
 Python loop, no ``map_fn``, no host callback, so it compiles under XLA on every
-backend.
+backend. On PyTorch, run op by op, a batch of finite float images is
+resampled bilinearly by ``grid_sample`` instead (see
+:func:`_torch_grid_sample`), tested against this formulation.
 
 Boundary handling follows ``scipy.ndimage.affine_transform``: the integer
 neighbours of each sample point are mapped into the image by the fill mode
@@ -100,6 +102,9 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
                           fill_mode="nearest", fill_value=0.0,
                           output_size=None, projective=False):
     """:func:`affine_transform` without the compiled wrapper (for fusing)."""
+    if _torch_grid_sample_applies(images, interpolation, fill_mode):
+        return _torch_grid_sample(images, matrices, fill_mode, fill_value,
+                                  output_size, projective)
     if active_backend() == "torch" and None not in images.shape:
         batch, height, width, channels = images.shape
         out_height, out_width = output_size or (height, width)
@@ -113,6 +118,117 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
                                       (out_height, out_width), projective)
     return _resample_rows(images, matrices, interpolation, fill_mode,
                           fill_value, 0, None, output_size, projective)
+
+
+# PyTorch's own bilinear resampler, ``grid_sample``, is one native kernel
+# (vectorised, multi-threaded, on a CPU or a GPU) where the keras.ops
+# formulation is about twenty ops per band of rows: measured on a 2-core
+# CPU, a 224x224x3 float32 batch of 64, 38 ms against 150 ms. It samples the
+# same bilinear surface with scipy's ``nearest`` ("border") and ``reflect``
+# ("reflection", half-sample symmetric) boundaries; ``constant`` is
+# ``nearest`` with the outside points filled afterwards, as in
+# :func:`_resample_rows`. ``wrap``, nearest-neighbour interpolation (its
+# rounding of halves differs) and other dtypes keep the reference path.
+#
+# It differs from the reference in two ways, both pinned by the tests: it
+# takes coordinates normalised to [-1, 1], so a sample point moves by up to
+# about one float32 rounding of its coordinate (an exact pixel centre may
+# come back 1e-5 px off, and blend in 1e-5 of a neighbour); and a neighbour
+# whose weight is zero still enters the sum, so a NaN or inf pixel reaches
+# the output pixels that sample exactly beside it, so a batch with one
+# takes the reference path. An image whose matrix is the identity comes
+# back unchanged.
+_GRID_SAMPLE_MODES = {"nearest": "border", "reflect": "reflection",
+                      "constant": "border"}
+_GRID_SAMPLE_DTYPES = ("float32", "float64")
+
+
+def _torch_grid_sample_applies(images, interpolation, fill_mode):
+    if not (active_backend() == "torch" and interpolation == "bilinear"
+            and fill_mode in _GRID_SAMPLE_MODES
+            and None not in tuple(images.shape)
+            and backend.standardize_dtype(images.dtype)
+            in _GRID_SAMPLE_DTYPES):
+        return False
+    import torch
+
+    if torch.compiler.is_compiling():
+        return False  # torch.compile fuses the reference ops itself
+    # A NaN or inf pixel must reach only the output pixels that sample it
+    # (grid_sample also sums it with a weight of zero). The sum of the
+    # batch is finite exactly when every value is, unless finite values
+    # overflow it (then the reference path runs: slower, never wrong). One
+    # read of the batch (isfinite().all() is four passes: 15 ms of 52 here).
+    return bool(torch.isfinite(ops.convert_to_tensor(images).sum()))
+
+
+def _torch_grid_sample(images, matrices, fill_mode, fill_value, output_size,
+                       projective):
+    import torch
+
+    images = ops.convert_to_tensor(images)
+    batch, height, width, _ = images.shape
+    out_height, out_width = output_size or (height, width)
+    matrices = ops.convert_to_tensor(matrices)
+    # grid_sample takes pixel centres normalised to [-1, 1]
+    # (align_corners=False): x -> x * 2 / W + 1 / W - 1. Folded into the
+    # matrices (in float64, tiny), the grid is written in one pass.
+    scale = torch.tensor([2.0 / width, 2.0 / height], dtype=torch.float64,
+                         device=matrices.device)
+    shift = torch.tensor([1.0 / width - 1.0, 1.0 / height - 1.0],
+                         dtype=torch.float64, device=matrices.device)
+    wide = matrices.to(torch.float64)
+    last = wide[:, 2:3] if projective else torch.tensor(
+        [[[0.0, 0.0, 1.0]]], dtype=torch.float64, device=matrices.device)
+    normalised = wide[:, :2] * scale[:, None] + shift[:, None] * last
+    normalised = normalised.to(images.dtype)
+    last = last.to(images.dtype)
+    xs = torch.arange(out_width, dtype=images.dtype,
+                      device=images.device)[None, None, :]
+    ys = torch.arange(out_height, dtype=images.dtype,
+                      device=images.device)[None, :, None]
+
+    def coordinate(row, out=None):
+        """``row`` (B, 3) of a matrix at every output pixel, written into
+        ``out`` (a strided view of the grid: no stacking pass)."""
+        def coef(j):
+            return row[:, j][:, None, None]
+        return torch.addcmul(coef(2) + coef(1) * ys, coef(0), xs, out=out)
+
+    grid = torch.empty((batch, out_height, out_width, 2), dtype=images.dtype,
+                       device=images.device)
+    grid_x = coordinate(normalised[:, 0], out=grid[..., 0])
+    grid_y = coordinate(normalised[:, 1], out=grid[..., 1])
+    if projective:  # a homography: the projective divide
+        w = coordinate(last[:, 0])
+        grid_x.div_(w)
+        grid_y.div_(w)
+        del w
+    inside = None
+    if fill_mode == "constant":  # _inside's bounds, normalised likewise
+        def within(coord, size):
+            low = -_EDGE_TOLERANCE * 2.0 / size + 1.0 / size - 1.0
+            high = (size - 1.0 + _EDGE_TOLERANCE) * 2.0 / size + (
+                1.0 / size - 1.0)
+            return torch.logical_and(coord >= low, coord <= high)
+        inside = torch.logical_and(within(grid_x, width),
+                                   within(grid_y, height))
+    out = torch.nn.functional.grid_sample(
+        images.permute(0, 3, 1, 2), grid, mode="bilinear",
+        padding_mode=_GRID_SAMPLE_MODES[fill_mode], align_corners=False)
+    out = out.permute(0, 2, 3, 1)
+    if inside is not None:
+        out = torch.where(inside[..., None], out, torch.tensor(
+            fill_value, dtype=out.dtype, device=out.device))
+    if (out_height, out_width) == (height, width):
+        # An image left where it is (a flip not drawn, a RandAugment op
+        # not applied) comes back exactly, not blended by 1e-5.
+        rows = 3 if projective else 2
+        eye = torch.eye(3, dtype=matrices.dtype, device=matrices.device)
+        kept = (matrices[:, :rows] == eye[:rows]).all(dim=(1, 2))
+        if bool(kept.any()):
+            out = torch.where(kept[:, None, None, None], images, out)
+    return out
 
 
 def _resample_in_bands(images, matrices, interpolation, fill_mode, fill_value,
