@@ -181,8 +181,8 @@ def _torch_grid_sample(images, matrices, fill_mode, fill_value, output_size,
     last = wide[:, 2:3] if projective else torch.tensor(
         [[[0.0, 0.0, 1.0]]], dtype=torch.float64, device=matrices.device)
     normalised = wide[:, :2] * scale[:, None] + shift[:, None] * last
-    normalised = normalised.to(images.dtype)
-    last = last.to(images.dtype)
+    normalised = normalised.to(device=images.device, dtype=images.dtype)
+    last = last.to(device=images.device, dtype=images.dtype)
     xs = torch.arange(out_width, dtype=images.dtype,
                       device=images.device)[None, None, :]
     ys = torch.arange(out_height, dtype=images.dtype,
