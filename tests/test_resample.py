@@ -168,6 +168,112 @@ def test_torch_grid_sample_is_not_taken_for_wrap_or_nearest(rng, monkeypatch):
     assert backend.to_numpy(uint8).dtype == np.uint8
 
 
+def _spy_strips(monkeypatch):
+    """Counts the resamples traced in column strips (their output shapes)."""
+    traced = []
+    real = resample._materialized
+
+    def spy(x, anchor):
+        traced.append(tuple(x.shape))
+        return real(x, anchor)
+
+    monkeypatch.setattr(resample, "_materialized", spy)
+    return traced
+
+
+@backend.tensorflow_only
+@pytest.mark.parametrize("interpolation,order", [("bilinear", 1),
+                                                 ("nearest", 0)])
+@pytest.mark.parametrize("fill_mode", MODES)
+@pytest.mark.parametrize("case", ["affine", "projective", "resized",
+                                  "float64"])
+def test_column_strips_equal_row_order_and_scipy(
+        rng, monkeypatch, interpolation, order, fill_mode, case):
+    """Under XLA on a CPU, a resample told its reads slant writes its
+    output in column strips of 32: the same values as row order, bit for
+    bit (every pixel is computed by the same ops), and scipy's."""
+    import tensorflow as tf
+
+    traced = _spy_strips(monkeypatch)
+    batch, height, width = 3, 21, 64  # two strips
+    dtype = "float64" if case == "float64" else "float32"
+    images = rng.uniform(0, 255, (batch, height, width, 3)).astype(dtype)
+    mats = random_matrices(rng, batch, height, width).copy()
+    projective = case == "projective"
+    if projective:
+        mats[:, 2, :2] = rng.uniform(-2e-3, 2e-3, (batch, 2))
+    output_size = (17, 96) if case == "resized" else None
+
+    def run(slanted):
+        fn = tf.function(lambda x, m: resample.affine_transform_impl(
+            x, m, interpolation, fill_mode, 9.0, output_size, projective,
+            slanted), jit_compile=True)
+        return fn(images, mats).numpy()
+
+    rows = run(False)
+    assert traced == []
+    strips = run(True)
+    out_height, out_width = output_size or (height, width)
+    assert traced == [(batch, out_width // 32, out_height, 32, 3)]
+    assert strips.dtype == images.dtype
+    np.testing.assert_array_equal(strips, rows)
+    if case in ("affine", "float64"):
+        for b in range(batch):
+            expected = ref.scipy_affine(images[b], mats[b], fill_mode, 9.0,
+                                        order)
+            np.testing.assert_allclose(strips[b], expected, atol=255 * 1e-5,
+                                       rtol=0)
+
+
+@backend.tensorflow_only
+def test_column_strips_are_taken_only_where_they_pay(rng, monkeypatch):
+    """Strips for a rotation over float32 in a traced function on a CPU;
+    rows for uint8 input (the cast to float32 inside must not hide it),
+    for pipelines that keep rows rows, for widths 32 does not divide, and
+    for eager op-by-op calls. Each case traces afresh (new layers, a new
+    compiled warp, a shape of its own)."""
+    import tensorflow as tf
+
+    import augment_layers as al
+    from augment_layers.ops import compile as compile_ops
+    from augment_layers.ops import targets as target_ops
+
+    traced = _spy_strips(monkeypatch)
+    monkeypatch.setattr(target_ops, "warp", compile_ops.compiled(
+        target_ops.warp_impl, static_argnums=(2, 3, 4, 5, 6, 7, 8)))
+
+    def strips_traced(layer, shape, dtype="float32", jit=True):
+        traced.clear()
+        images = rng.uniform(0, 255, shape).astype(dtype)
+        if jit:
+            tf.function(lambda x: layer(x, training=True))(images)
+        else:
+            layer(images, training=True)
+        return len(traced)
+
+    rotate = dict(rotation_range=20, width_shift_range=0.1,
+                  brightness_range=(0.8, 1.2))
+    assert strips_traced(al.from_image_data_generator(**rotate),
+                         (2, 19, 64, 3)) == 1
+    assert strips_traced(al.RandomRotation(15), (3, 19, 64, 3)) == 1
+    assert strips_traced(al.RandomPerspective(0.2), (2, 20, 64, 3)) == 1
+    assert strips_traced(al.Augment([al.RandomShift(0.1),
+                                     al.RandomRotation(10)]),
+                         (2, 21, 64, 3)) == 1
+    assert strips_traced(al.from_image_data_generator(**rotate),
+                         (2, 22, 64, 3), dtype="uint8") == 0
+    assert strips_traced(al.from_image_data_generator(
+        width_shift_range=0.1, shear_range=10, zoom_range=0.2,
+        horizontal_flip=True), (2, 23, 64, 3)) == 0
+    assert strips_traced(al.RandomRotation(15), (2, 24, 48, 3)) == 0
+    al.set_jit_augment(False)
+    try:
+        assert strips_traced(al.RandomRotation(15), (2, 25, 64, 3),
+                             jit=False) == 0
+    finally:
+        al.set_jit_augment(True)
+
+
 @pytest.mark.parametrize("dx,dy", [(5, 0), (0, 7), (-3, 11), (26, -19)])
 def test_wrap_is_periodic(rng, dx, dy):
     image = rng.uniform(0, 1, (1, 19, 26, 3)).astype("float32")

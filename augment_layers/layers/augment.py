@@ -8,7 +8,8 @@ from augment_layers.layers import validation as v
 from augment_layers.layers import targets
 from augment_layers.layers.base import (PACKAGE, BaseAugmentation,
                                         DRAW_LOCK, GeometricAugmentation,
-                                        ImageLayer, segments)
+                                        ImageLayer, reads_wide_values,
+                                        segments, wide_source_scope)
 from augment_layers.ops import affine
 from augment_layers.ops import targets as target_ops
 from augment_layers.ops.compile import compiled
@@ -234,6 +235,7 @@ def _segment_runner(units, stage_layers, compute_dtype):
 
     def run(data, seeds):
         data = dict(data)
+        wide_source = reads_wide_values(data[targets.IMAGES])
         # Integer images are read as they are: the cast fuses with the
         # first read of the compiled function.
         data[targets.IMAGES] = ops.cast(data[targets.IMAGES], compute_dtype)
@@ -243,7 +245,9 @@ def _segment_runner(units, stage_layers, compute_dtype):
             if kind == "single":
                 layer = layers[0]
                 t = layer.draw_from(seeds[index[id(layer)]], shape)
-                data = layer.transform_phase(data, t, phase)
+                with wide_source_scope(wide_source):
+                    data = layer.transform_phase(data, t, phase)
+                wide_source = reads_wide_values(data[targets.IMAGES])
                 continue
             matrices, output_size = [], None
             for layer in layers:
@@ -256,7 +260,10 @@ def _segment_runner(units, stage_layers, compute_dtype):
                 output_size = layer.fixed_output_size or output_size
             data = target_ops.warp_impl(
                 data, affine.compose(*matrices), *options, output_size,
-                any(layer.projective for layer in layers))
+                any(layer.projective for layer in layers),
+                wide_source and any(layer.slants_rows for layer in layers))
+            # Later runs read what this one wrote, in the compute dtype.
+            wide_source = reads_wide_values(data[targets.IMAGES])
         return data
 
     return run

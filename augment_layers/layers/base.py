@@ -297,11 +297,13 @@ class BaseAugmentation(ImageLayer):
         """Pure: draws from ``seed`` (the same in every segment, so every
         phase sees the same parameters), then the ``phases``."""
         data = dict(data)
+        wide = reads_wide_values(data[targets.IMAGES])
         data[targets.IMAGES] = ops.cast(data[targets.IMAGES],
                                         self.compute_dtype)
         transformation = self.draw_from(seed, ops.shape(data[targets.IMAGES]))
-        for phase in phases:
-            data = self.transform_phase(data, transformation, phase)
+        with wide_source_scope(wide):
+            for phase in phases:
+                data = self.transform_phase(data, transformation, phase)
         return data
 
     def box_format_for(self, data):
@@ -329,6 +331,37 @@ class BaseAugmentation(ImageLayer):
         config = super().get_config()
         config.update({"seed": self.seed, "data_format": self.data_format})
         return config
+
+
+def reads_wide_values(images):
+    """True where ``images`` hold 4 bytes a value or more (float32,
+    float64, int32): the sources whose slanted reads pay for column
+    strips."""
+    name = backend.standardize_dtype(images.dtype)
+    return name not in ("bfloat16", "float16") and np.dtype(name).itemsize >= 4
+
+
+_source = threading.local()
+
+
+class wide_source_scope:
+    """While a compiled function is traced: whether the batch it was
+    given held wide values (see :func:`reads_wide_values`), which the cast
+    to the compute dtype at its start hides from the layers' phases."""
+
+    def __init__(self, wide):
+        self._wide = bool(wide)
+
+    def __enter__(self):
+        self._before = getattr(_source, "wide", False)
+        _source.wide = self._wide
+
+    def __exit__(self, *exc):
+        _source.wide = self._before
+
+
+def reading_wide_source():
+    return getattr(_source, "wide", False)
 
 
 def segments(parts):
@@ -434,6 +467,16 @@ class GeometricAugmentation(BaseAugmentation):
     # True where the matrices are homographies (perspective).
     projective = False
 
+    @property
+    def slants_rows(self):
+        """True where the matrices can map an output row onto a slanted
+        line of the source (a rotation, a perspective): the resample of a
+        float32 batch then reads in column strips under XLA on a CPU (see
+        :func:`augment_layers.ops.resample.strip_width`). Shifts, zooms,
+        shears (along x, as ImageDataGenerator's) and flips keep rows rows.
+        """
+        return self.projective
+
     # The resample's output ``(height, width)`` as Python ints; None where
     # it keeps the input's size (a resized crop says otherwise).
     fixed_output_size = None
@@ -466,7 +509,8 @@ class GeometricAugmentation(BaseAugmentation):
             return dict(data, **target_ops.warp(
                 moving, matrices, self.interpolation, self.fill_mode,
                 self.fill_value, self.mask_fill_value,
-                self.fixed_output_size, self.projective))
+                self.fixed_output_size, self.projective,
+                self.slants_rows and reading_wide_source()))
         out = dict(data)
         out[targets.IMAGES] = self.resample(images, matrices, transformation)
         return move_targets(out, matrices, self.fill_mode,

@@ -57,6 +57,10 @@ class RandomAffine(GeometricAugmentation):
                 ("shear_range", shear_range), ("zoom_range", zoom_range),
                 ("aspect_range", aspect_range)]}
 
+    @property
+    def slants_rows(self):
+        return tuple(self.rotation_range) != (0.0, 0.0)
+
     def get_random_transformation(self, shape):
         b = shape[0]
         t = {"theta": self.uniform(b, *self.rotation_range),

@@ -27,6 +27,10 @@ class RandomRotation(GeometricAugmentation):
         self.rotation_range = v.check_range("rotation_range", rotation_range)
         self._config_range = v.as_config_range(rotation_range)
 
+    @property
+    def slants_rows(self):
+        return tuple(self.rotation_range) != (0.0, 0.0)
+
     def get_random_transformation(self, shape):
         batch_size = shape[0]
         return {"theta": self.uniform(batch_size, *self.rotation_range)}

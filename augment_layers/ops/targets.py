@@ -63,15 +63,19 @@ def warp_targets(data, matrices, fill_mode="nearest", mask_fill_value=0,
 
 def warp_impl(data, matrices, interpolation="bilinear", fill_mode="nearest",
               fill_value=0.0, mask_fill_value=0, output_size=None,
-              projective=False):
-    """Resamples the images once and moves every target with them."""
+              projective=False, slanted_reads=False):
+    """Resamples the images once and moves every target with them.
+
+    ``slanted_reads``: see :func:`resample.affine_transform_impl` (the
+    images only; masks are a byte or two a value and keep row order).
+    """
     out = warp_targets(data, matrices, fill_mode, mask_fill_value,
                        output_size, projective)
     out["images"] = resample.affine_transform_impl(
         data["images"], matrices, interpolation, fill_mode, fill_value,
-        output_size, projective)
+        output_size, projective, slanted_reads)
     return out
 
 
-warp = compiled(warp_impl, static_argnums=(2, 3, 4, 5, 6, 7))
+warp = compiled(warp_impl, static_argnums=(2, 3, 4, 5, 6, 7, 8))
 warp_targets_compiled = compiled(warp_targets, static_argnums=(2, 3, 4, 5))
