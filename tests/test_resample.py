@@ -317,3 +317,24 @@ def test_rejects_unknown_options(rng):
         resample.affine_transform(images, np.eye(3)[None], "bilinear", "mirror")
     with pytest.raises(ValueError, match="interpolation"):
         resample.affine_transform(images, np.eye(3)[None], "bicubic", "nearest")
+
+
+@backend.tensorflow_only
+def test_column_strips_survive_other_sizes_in_the_process(rng, monkeypatch):
+    """A layer's resample is traced into the layer's compiled call, not as
+    a function of its own shared by every layer: after a notebook has
+    previewed rotations at a few sizes, a new rotation layer still knows
+    its width and writes in strips."""
+    traced = _spy_strips(monkeypatch)
+    import augment_layers as al
+
+    for k in range(4):
+        al.RandomRotation(9)(rng.uniform(0, 255, (2, 30 + 3 * k, 64 + 32 * k,
+                                                  3)).astype("float32"),
+                             training=True)
+    traced.clear()
+    layer = al.RandomRotation(11)
+    x = rng.uniform(0, 255, (24, 45, 96, 3)).astype("float32")
+    layer(x, training=True)
+    layer(x, training=True)
+    assert traced and set(traced) == {(24, 3, 45, 32, 3)}

@@ -16,11 +16,15 @@ Inside a ``tf.data`` map under JAX or PyTorch the ops run on TensorFlow (see
 with ``tf.function(jit_compile=True)``, as on the TensorFlow backend.
 """
 
+import functools
+import threading
+
 from keras import backend
 
 from augment_layers.ops import dispatch
 
 _state = {"enabled": True}
+_tracing = threading.local()
 
 
 def set_jit_augment(enabled):
@@ -112,6 +116,23 @@ def _is_eager(x):
     return True
 
 
+def _traced_as_one(fn):
+    """``fn``, marking its trace: compiled functions it calls are traced
+    into it as plain Python (see :func:`compiled`)."""
+    @functools.wraps(fn)
+    def traced(*args):
+        _tracing.depth = getattr(_tracing, "depth", 0) + 1
+        try:
+            return fn(*args)
+        finally:
+            _tracing.depth -= 1
+    return traced
+
+
+def _inside_a_compiled_trace():
+    return getattr(_tracing, "depth", 0) > 0
+
+
 def compiled(fn, static_argnums=()):
     """Wraps ``fn`` so that it runs XLA-compiled on TensorFlow and JAX.
 
@@ -127,17 +148,26 @@ def compiled(fn, static_argnums=()):
         nonlocal native, tf_jitted
         if not _state["enabled"]:
             return fn(*args)
+        if _inside_a_compiled_trace():
+            # Called while another of these functions is traced (a layer's
+            # resample inside an Augment's call): XLA would inline it
+            # anyway. Traced on its own, it would keep a signature of its
+            # own, shared by every caller in the process, which TensorFlow
+            # relaxes to unknown sizes after a few (and a resample of
+            # unknown width cannot be written in column strips).
+            return fn(*args)
         if _eager_first_call(args, eager_calls):
             return fn(*args)
         if dispatch.active_backend() == "tensorflow":
             if tf_jitted is None:
-                tf_jitted = _tf_jit(fn)
+                tf_jitted = _tf_jit(_traced_as_one(fn))
             return tf_jitted(*args)
         if backend.backend() == "jax":
             if native is None:
                 import jax
 
-                native = jax.jit(fn, static_argnums=static_argnums)
+                native = jax.jit(_traced_as_one(fn),
+                                 static_argnums=static_argnums)
             return native(*args)
         return fn(*args)
 
