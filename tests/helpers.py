@@ -146,3 +146,16 @@ def reload_in_new_process(model, x, tmp_path, check="", imports="",
     """)
     assert "LOADED-OK" in out
     return out
+
+
+def plan_units(layer):
+    """The units of a layer's (or Augment's) first augmentation stage, in
+    order: ``("geometric", number of fused layers)`` or ``("phase",
+    name)``."""
+    from augment_layers.layers import executor
+
+    stage = next(s for s in layer.plan().stages
+                 if isinstance(s, executor.AugmentStage))
+    return [("geometric", len(u.members))
+            if isinstance(u, executor.GeometricRun) else ("phase", u.phase)
+            for segment in stage.segments for u in segment]

@@ -50,7 +50,7 @@ def test_each_image_gets_its_own_parameters(layer_case, rng):
         # themselves must differ, the outputs nearly all.
         assert len(distinct) >= 14
         again = layer_case.make(seed=7)
-        t = again.draw_from(again.call_seed(), (16, 40, 48, 3))
+        t = again.get_random_transformation((16, 40, 48, 3))
         for value in t.values():
             value = to_numpy(value).reshape(16, -1)
             assert len({row.tobytes() for row in value}) == 16

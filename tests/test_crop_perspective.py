@@ -9,7 +9,7 @@ import scipy.ndimage as ndi
 import augment_layers as al
 from tests import reference as ref
 from tests.backend import layer_hlo, to_numpy
-from tests.helpers import reload_in_new_process, small_cnn
+from tests.helpers import plan_units, reload_in_new_process, small_cnn
 
 
 def scipy_sample(image, rows, cols, mode="nearest", order=1):
@@ -83,8 +83,7 @@ def test_crop_rotation_flip_shear_fuse_into_one_resample():
     augment = al.Augment([al.RandomResizedCrop(16, 20), al.RandomRotation(20),
                           al.RandomFlip(), al.RandomShear(10),
                           al.RandomPerspective(0.5, 0.2)])
-    (kind, steps), = augment._stages
-    assert [s[0] for s in steps] == ["geometric"]
+    assert plan_units(augment) == [("geometric", 5)]
     x = np.zeros((2, 30, 40, 3), "float32")
     assert tuple(augment(x, training=True).shape) == (2, 16, 20, 3)
     assert augment.compute_output_shape((None, 30, 40, 3)) == (None, 16, 20,
@@ -103,13 +102,19 @@ def test_fused_crop_equals_the_layers_one_by_one(rng):
     augment = al.Augment([crop, al.RandomRotation((15, 15),
                                                   fill_mode="reflect")],
                          data_format="channels_last")
-    assert [s[0] for s in augment._stages[0][1]] == ["geometric"]
-    # A fresh layer with the same seed makes the same first draw.
+    assert plan_units(augment) == [("geometric", 2)]
+    # A fresh layer with the same seed draws what the call draws.
     crop_again = al.RandomResizedCrop.from_config(crop.get_config())
-    t = keras.tree.map_structure(to_numpy, crop_again.draw_from(
-        crop_again.call_seed(), (1, 40, 50, 3)))
+    t = keras.tree.map_structure(to_numpy, crop_again.get_random_transformation(
+        (1, 40, 50, 3)))
     out = to_numpy(augment(image[None], training=True))[0]
-    m_crop = to_numpy(crop.transformation_matrix(t, 40, 50))[0]
+    # The crop window (x0, y0, width, height) resized to 24 x 20, written
+    # out here: output pixel centre j + 0.5 samples x0 + (j + 0.5) * cw / 24.
+    x0, y0 = float(t["x0"][0]), float(t["y0"][0])
+    cw, ch = float(t["crop_width"][0]), float(t["crop_height"][0])
+    m_crop = np.array([[cw / 24, 0, x0 + 0.5 * cw / 24 - 0.5],
+                       [0, ch / 20, y0 + 0.5 * ch / 20 - 0.5],
+                       [0, 0, 1]])
     m_rot = ref.centred(ref.idg_matrix(theta=15), 20, 24)
     full = m_crop @ m_rot
     rows, cols = np.mgrid[:20, :24].astype("float64")

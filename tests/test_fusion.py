@@ -7,7 +7,7 @@ import pytest
 import augment_layers as al
 from tests.backend import layer_hlo
 from tests import reference as ref
-from tests.helpers import reload_in_new_process, small_cnn
+from tests.helpers import plan_units, reload_in_new_process, small_cnn
 
 MODES = ["constant", "nearest", "reflect", "wrap"]
 
@@ -44,10 +44,8 @@ def test_fused_equals_one_scipy_transform(rng, fill_mode):
 def test_geometric_run_is_planned_as_one_resample():
     augment = al.Augment(fixed_stack() + [al.RandomFlip(),
                                           al.RandomBrightnessRange()])
-    (kind, steps), = augment._stages
-    assert kind == "augment"
-    assert [s[0] for s in steps] == ["geometric", "single"]
-    assert len(steps[0][1]) == 5  # four layers and the flip, one resample
+    # Four layers and the flip, one resample; then the colour layer.
+    assert plan_units(augment) == [("geometric", 5), ("phase", None)]
     # Under XLA the fused stage holds exactly one bilinear resample: 4 gathers.
     hlo = layer_hlo(augment, np.zeros((2, 16, 16, 3), "float32"))
     assert hlo.count(" gather(") == 4
@@ -56,7 +54,7 @@ def test_geometric_run_is_planned_as_one_resample():
 def test_mismatched_fill_modes_break_the_run():
     augment = al.Augment([al.RandomRotation(10, fill_mode="reflect"),
                           al.RandomShift(0.1, fill_mode="constant")])
-    assert [s[0] for s in augment._stages[0][1]] == ["single", "single"]
+    assert plan_units(augment) == [("geometric", 1), ("geometric", 1)]
 
 
 def test_fused_is_sharper_than_sequential(rng):

@@ -166,7 +166,7 @@ def test_masks_follow_the_geometric_ops_of_the_policy(rng, cls):
     images = rng.integers(1, 256, (64, 20, 24, 3)).astype("float32")
     masks = images[..., :1].astype("int32")
     layer = cls(seed=7, bounding_box_format="xyxy")
-    t = layer.draw_from(layer.call_seed(), (64, 20, 24, 3))
+    t = layer.get_random_transformation((64, 20, 24, 3))
     again = cls.from_config(layer.get_config())  # the same first draw
     out = again({"images": images, "segmentation_masks": masks,
                  "keypoints": np.full((64, 1, 2), 10.0, "float32")},

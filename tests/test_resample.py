@@ -235,12 +235,8 @@ def test_column_strips_are_taken_only_where_they_pay(rng, monkeypatch):
     import tensorflow as tf
 
     import augment_layers as al
-    from augment_layers.ops import compile as compile_ops
-    from augment_layers.ops import targets as target_ops
 
     traced = _spy_strips(monkeypatch)
-    monkeypatch.setattr(target_ops, "warp", compile_ops.compiled(
-        target_ops.warp_impl, static_argnums=(2, 3, 4, 5, 6, 7, 8)))
 
     def strips_traced(layer, shape, dtype="float32", jit=True):
         traced.clear()

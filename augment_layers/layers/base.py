@@ -1,27 +1,23 @@
 """The shared mechanics of every augmentation layer.
 
-A layer says only *what is random* (:meth:`get_random_transformation`, a dict
-of per-image ``(B,)`` tensors) and *how to apply it* (:meth:`transform_images`
-on a channels-last batch). This base class owns the rest: the ``training``
-switch, dtype casting, single images versus batches, ``channels_first``, input
-checks, the seed generator and the common config.
-
-Geometric layers additionally say how a transformation becomes a per-image
-``(B, 3, 3)`` matrix (:meth:`GeometricAugmentation.transformation_matrix`),
-which lets :class:`augment_layers.Augment` compose several of them and
-resample once.
+:class:`ImageLayer` is the base of every layer that takes images (or Keras's
+dict of images and targets): input checks, the internal form, and the one
+``call``, which hands a plan (:meth:`ImageLayer.plan`) to the executor
+(:mod:`augment_layers.layers.executor`). :class:`BaseAugmentation` declares
+the layer contract (the flags the executor reads) and the one random path;
+:class:`GeometricAugmentation` adds per-image ``(B, 3, 3)`` matrices
+(:meth:`GeometricAugmentation.transformation_matrix`), which the executor
+composes across neighbours into one resample (:func:`geometric_run`).
 """
 
-import functools
-import json
-import threading
+import dataclasses
 
 import keras
 import numpy as np
 from keras import backend
 
+from augment_layers.ops import affine
 from augment_layers.ops import boxes as box_ops
-from augment_layers.ops.compile import compiled
 from augment_layers.ops import dispatch
 from augment_layers.ops.dispatch import ops
 from augment_layers.ops import resample
@@ -31,10 +27,6 @@ from augment_layers.layers import targets
 from augment_layers.layers import validation as v
 
 PACKAGE = "augment_layers"
-DRAW_LOCK = threading.RLock()
-# (class, config) -> compiled functions; see
-# BaseAugmentation._shared_compiled_segments.
-_SHARED_FUNCTIONS = {}
 
 
 class CheckedConfig:
@@ -129,7 +121,44 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
         return keras.KerasTensor(self._resized_shape(inputs.shape),
                                  dtype=self.compute_dtype)
 
-    def finish(self, data):
+    def plan(self):
+        """The :class:`~augment_layers.layers.executor.Plan` of a call."""
+        raise NotImplementedError
+
+    def box_format_for(self, data, training):
+        """The box format the call converts from and back to, or None."""
+        return None
+
+    def call(self, inputs, training=None, seed=None):
+        """Augments when ``training`` is true; ``seed``: an int that replaces
+        the layers' seed state for this call (same seed, same draws)."""
+        from augment_layers.layers import executor
+
+        data, was_dict = self._internal(inputs)
+        plan = self.plan()
+        training = bool(training)
+        if training or plan.acts_at_inference:
+            data = targets.on_channels_last_batch(
+                lambda d: executor.run(plan, d, training, self.compute_dtype,
+                                       seed),
+                data, self.data_format, self.box_format_for(data, training))
+        data = self._finish(data)
+        return data if was_dict else data[targets.IMAGES]
+
+    def _internal(self, inputs):
+        """``(data, was_dict)``: the input as a checked dict; the images
+        keep their dtype (the compiled work casts them, fused with its first
+        read)."""
+        if not targets.is_dict(inputs):
+            return {targets.IMAGES: prepare_images(
+                inputs, None, self.name)}, False
+        data = targets.check_dict(inputs, self.name)
+        data[targets.IMAGES] = prepare_images(
+            data[targets.IMAGES], None, self.name)
+        targets.check_mask_size(data, self.data_format, self.name)
+        return data, True
+
+    def _finish(self, data):
         """The output's images in the compute dtype, and an empty batch
         (where nothing ran) at the layer's output size."""
         images = data[targets.IMAGES]
@@ -144,29 +173,44 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
                             shape, data[key].dtype)})
         return data
 
-    def prepare(self, inputs, cast=True):
-        """``(data, was_dict)``: the input as a checked dict whose images are
-        in the compute dtype; with ``cast=False`` they keep their dtype
-        (the compiled function casts them, fused with its first read)."""
-        dtype = self.compute_dtype if cast else None
-        if not targets.is_dict(inputs):
-            return {targets.IMAGES: prepare_images(
-                inputs, dtype, self.name)}, False
-        data = targets.check_dict(inputs, self.name)
-        data[targets.IMAGES] = prepare_images(
-            data[targets.IMAGES], dtype, self.name)
-        targets.check_mask_size(data, self.data_format, self.name)
-        return data, True
-
 
 class BaseAugmentation(ImageLayer):
     """Base class of every augmentation layer.
+
+    A layer says *what is random* (:meth:`random_parameters`: a dict of
+    per-image ``(B,)`` tensors drawn from a :class:`~augment_layers.layers.
+    draws.Stream`) and *how to apply it* (:meth:`transform_images`, or
+    :meth:`transform_data` for targets too). The executor
+    (:mod:`augment_layers.layers.executor`) does the rest.
 
     Args:
         seed: integer seed of the layer's random stream, or None.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``).
     """
+
+    # -- the layer contract: what the executor reads, declared per class ---
+    #: The layer moves pixels by per-image matrices (fused with its
+    #: geometric neighbours into one resample).
+    resamples = False
+    #: Each output pixel depends only on the same input pixel (a colour
+    #: change). False for means, histograms, neighbourhoods or other images
+    #: of the batch: after a resample such a layer starts a new compiled
+    #: call, or XLA would redo the interpolation for each of its reads.
+    pointwise = True
+    #: The matrices may turn rows (a rotation, a perspective): see
+    #: :func:`augment_layers.ops.resample.strip_width`.
+    may_rotate = False
+    #: The matrices are homographies (a perspective).
+    projective = False
+    #: The layer's own resample is exact (a flip) and used when it is alone.
+    exact_resample = False
+    #: The layer mixes ``"labels"`` (MixUp, CutMix), which then enter its
+    #: compiled work.
+    uses_labels = False
+    #: The layer does something at inference (:meth:`infer`); otherwise its
+    #: output then equals its input.
+    acts_at_inference = False
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -176,53 +220,15 @@ class BaseAugmentation(ImageLayer):
         self.built = True
 
     # -- what subclasses provide ------------------------------------------
-    def get_random_transformation(self, shape):
-        """Returns a dict of per-image ``(B,)`` parameter tensors.
-
-        ``shape`` is the channels-last batch's ``ops.shape``: ``(B, H, W, C)``.
-        """
+    def random_parameters(self, shape, rng):
+        """A dict of per-image ``(B, ...)`` parameter tensors for a
+        channels-last batch of ``shape`` ``(B, H, W, C)``, every value drawn
+        from ``rng`` (``rng.uniform(B, lo, hi)``, ``rng.bernoulli(B, p)``)."""
         raise NotImplementedError
 
     def transform_images(self, images, transformation):
         """Applies ``transformation`` to a channels-last batch."""
         raise NotImplementedError
-
-    # -- shared mechanics ----------------------------------------------------
-    def uniform(self, batch_size, low, high, per_image=()):
-        """``(B, *per_image)`` float32 draws from ``U(low, high)``.
-
-        Every draw of every layer comes through here. Under a
-        ``tf.distribute`` strategy each replica runs this on its own shard
-        with a copy of the same seed state, so the draw is made for all
-        replicas and each keeps its own slice: replicas never augment alike
-        (see :mod:`augment_layers.layers.draws`).
-        """
-        return draws.uniform(self, (batch_size, *per_image), low, high)
-
-    def bernoulli(self, batch_size, probability=0.5):
-        return self.uniform(batch_size, 0.0, 1.0) < probability
-
-    def draw(self, shape):
-        """:meth:`get_random_transformation`, one thread at a time.
-
-        Advancing the seed state is a read and then a write; two threads
-        calling one layer at once could otherwise read the same state and
-        draw the same parameters.
-        """
-        with DRAW_LOCK:
-            return self.get_random_transformation(shape)
-
-    def call_seed(self):
-        """This call's seed (see :mod:`augment_layers.layers.draws`), one
-        thread at a time."""
-        with DRAW_LOCK:
-            return draws.call_seed(self)
-
-    def draw_from(self, seed, shape):
-        """:meth:`get_random_transformation` as stateless draws from a call
-        seed: pure, so it runs inside the compiled function."""
-        with draws.stream(self, seed):
-            return self.get_random_transformation(shape)
 
     def transform_data(self, data, transformation):
         """Applies ``transformation`` to the internal dict (channels-last
@@ -232,105 +238,59 @@ class BaseAugmentation(ImageLayer):
                                                     transformation)
         return out
 
-    # -- where the compiled work splits ------------------------------------
-    # True where the layer's work reads more than each pixel itself (a
-    # mean, a histogram, a neighbourhood, another image of the batch):
-    # after a resample in the same compiled function,
-    # XLA would keep the resample's corner gathers and recompute the
-    # interpolation for each consumer (measured: 3.3x slower on a resized
-    # crop + contrast recipe), so a new compiled call starts there.
-    reads_statistics = False
-    # True where the layer resamples its input.
-    resamples = False
-
     def phases(self):
-        """The parts of the layer's work, in order, as ``(phase, resamples,
-        reads_statistics)``; ``phase`` is passed to
-        :meth:`transform_phase`. Most layers have one, ``None``."""
-        return ((None, self.resamples, self.reads_statistics),)
+        """The parts of the layer's work, in order, each a :class:`Phase`
+        whose ``name`` is passed to :meth:`transform_phase`. Most layers
+        have one, ``None``; a layer that resamples and then reads whole
+        images (RandAugment) has two, compiled apart."""
+        return (Phase(None, self.resamples, self.pointwise),)
 
     def transform_phase(self, data, transformation, phase):
         """One phase of :meth:`transform_data` (``None``: all of it)."""
         return self.transform_data(data, transformation)
 
-    def augment(self, data):
-        """Augments the internal dict (see :meth:`transform_data`): one
-        compiled call per segment of :func:`segments` (most layers: one),
-        draws included, from this call's seed."""
-        functions = self.__dict__.get("_compiled_segments")
-        if functions is None:
-            functions = self._shared_compiled_segments()
-            object.__setattr__(self, "_compiled_segments", functions)
-        # Only tensors enter the compiled function ("labels" may be
-        # anything, strings included, unless the layer mixes them).
-        keys = targets.MOVING + ((targets.LABELS,) if getattr(
-            self, "uses_labels", False) else ())
-        inside = {k: data[k] for k in keys if k in data}
-        seed = self.call_seed()
-        for fn in functions:
-            inside = fn(inside, seed)
-        return dict(data, **inside)
-
-    def _shared_compiled_segments(self):
-        """The compiled functions of :meth:`augment`, shared by every layer
-        of the same class and config (the work depends on nothing else: the
-        draws come from the seed argument), so that building a layer again
-        does not compile again."""
-        try:
-            config = dict(self.get_config())
-            for key in ("name", "seed"):
-                config.pop(key, None)
-            key = (type(self), json.dumps(config, sort_keys=True,
-                                          default=repr))
-        except Exception:  # an unusual config: this layer's own functions
-            key = None
-        functions = _SHARED_FUNCTIONS.get(key) if key else None
-        if functions is None:
-            functions = [compiled(functools.partial(
-                self._augment_from_seed, [phase for phase, _, _ in part]))
-                for part in segments(self.phases())]
-            if key:
-                _SHARED_FUNCTIONS[key] = functions
-        return functions
-
-    def _augment_from_seed(self, phases, data, seed):
-        """Pure: draws from ``seed`` (the same in every segment, so every
-        phase sees the same parameters), then the ``phases``."""
-        data = dict(data)
-        wide = reads_wide_values(data[targets.IMAGES])
-        data[targets.IMAGES] = ops.cast(data[targets.IMAGES],
-                                        self.compute_dtype)
-        transformation = self.draw_from(seed, ops.shape(data[targets.IMAGES]))
-        with wide_source_scope(wide):
-            for phase in phases:
-                data = self.transform_phase(data, transformation, phase)
+    def infer(self, data):
+        """What the layer does at inference on the internal dict, where
+        :attr:`acts_at_inference` is declared."""
         return data
 
-    def box_format_for(self, data):
+    def work_identity(self):
+        """What the layer's work depends on beyond its class and config (a
+        custom op's function): part of the compiled-function cache key."""
+        return ()
+
+    # -- the one random path -------------------------------------------------
+    def get_random_transformation(self, shape, seed=None):
+        """The parameters that a call of this layer on a batch of ``shape``
+        draws, from the same call seed and the same function: it advances
+        the seed state as a call does. ``seed``: an int call seed instead
+        (as ``layer(x, training=True, seed=seed)``)."""
+        return self.random_parameters(
+            tuple(shape), draws.Stream(draws.call_seed(self, seed)))
+
+    # -- the call ---------------------------------------------------------
+    def plan(self):
+        from augment_layers.layers import executor
+
+        return executor.plan_of([self])
+
+    def box_format_for(self, data, training):
         """The format the call converts boxes from and back to; None: boxes
         pass through untouched (only geometric layers move them)."""
         return None
-
-    def infer(self, data):
-        """What the layer does at inference, on the internal dict; None
-        (the default): nothing, the input comes back as it is."""
-        return None
-
-    def call(self, inputs, training=None):
-        data, was_dict = self.prepare(inputs, cast=not training)
-        if training:
-            data = targets.on_channels_last_batch(
-                self.augment, data, self.data_format, self.box_format_for(data))
-        elif type(self).infer is not BaseAugmentation.infer:
-            data = targets.on_channels_last_batch(
-                self.infer, data, self.data_format, self.box_format_for(data))
-        data = self.finish(data)
-        return data if was_dict else data[targets.IMAGES]
 
     def get_config(self):
         config = super().get_config()
         config.update({"seed": self.seed, "data_format": self.data_format})
         return config
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One part of a layer's work (see :meth:`BaseAugmentation.phases`)."""
+    name: object
+    resamples: bool
+    pointwise: bool
 
 
 def reads_wide_values(images):
@@ -341,43 +301,43 @@ def reads_wide_values(images):
     return name not in ("bfloat16", "float16") and np.dtype(name).itemsize >= 4
 
 
-_source = threading.local()
+def geometric_run(layers, transformations, data, wide_source=False):
+    """Moves ``data`` (the internal dict) by geometric ``layers`` drawn as
+    ``transformations``: their matrices composed, one resample of the
+    images, one of the masks, and the boxes and keypoints by the same
+    matrices. A flip alone flips exactly.
 
-
-class wide_source_scope:
-    """While a compiled function is traced: whether the batch it was
-    given held wide values (see :func:`reads_wide_values`), which the cast
-    to the compute dtype at its start hides from the layers' phases."""
-
-    def __init__(self, wide):
-        self._wide = bool(wide)
-
-    def __enter__(self):
-        self._before = getattr(_source, "wide", False)
-        _source.wide = self._wide
-
-    def __exit__(self, *exc):
-        _source.wide = self._before
-
-
-def reading_wide_source():
-    return getattr(_source, "wide", False)
-
-
-def segments(parts):
-    """Splits a sequence of parts ``(..., resamples, reads_statistics)``
-    into the runs that each become one compiled function: a new one starts
-    where a part reads image statistics after a resample of the current
-    run (see :attr:`BaseAugmentation.reads_statistics`)."""
-    out, resampled = [], False
-    for part in parts:
-        resamples, reads = part[-2], part[-1]
-        if not out or (reads and resampled):
-            out.append([])
-            resampled = False
-        out[-1].append(part)
-        resampled = resampled or resamples
-    return out
+    ``wide_source``: the batch as given held 4-byte values or wider (see
+    :func:`reads_wide_values`), before the cast to the compute dtype."""
+    images = data[targets.IMAGES]
+    shape = ops.shape(images)
+    height, width = shape[1], shape[2]
+    moving = {k: data[k] for k in targets.MOVING if k in data}
+    first = layers[0]
+    if len(layers) == 1 and first.exact_resample:
+        matrices = first.transformation_matrix(transformations[0], height,
+                                               width)
+        out = dict(data)
+        if len(moving) > 1:
+            out.update(target_ops.warp_targets(
+                moving, matrices, first.fill_mode, first.mask_fill_value))
+        out[targets.IMAGES] = first.resample(images, matrices,
+                                             transformations[0])
+        return out
+    matrices, output_size = [], None
+    for layer, t in zip(layers, transformations):
+        # Each matrix maps its layer's output to its input, at its size.
+        matrices.append(layer.transformation_matrix(t, height, width))
+        height, width = layer.output_size(height, width)
+        output_size = layer.fixed_output_size or output_size
+    options = next((layer.resample_options for layer in layers
+                    if layer.resample_options is not None),
+                   (first.interpolation, first.fill_mode, first.fill_value,
+                    first.mask_fill_value))
+    return dict(data, **target_ops.warp_impl(
+        moving, affine.compose(*matrices), *options, output_size,
+        any(layer.projective for layer in layers),
+        wide_source and any(layer.may_rotate for layer in layers)))
 
 
 def _is_ml_float(dtype):
@@ -464,59 +424,25 @@ class GeometricAugmentation(BaseAugmentation):
 
     resamples = True
 
-    # True where the matrices are homographies (perspective).
-    projective = False
-
-    @property
-    def slants_rows(self):
-        """True where the matrices can map an output row onto a slanted
-        line of the source (a rotation, a perspective): the resample of a
-        float32 batch then reads in column strips under XLA on a CPU (see
-        :func:`augment_layers.ops.resample.strip_width`). Shifts, zooms,
-        shears (along x, as ImageDataGenerator's) and flips keep rows rows.
-        """
-        return self.projective
-
     # The resample's output ``(height, width)`` as Python ints; None where
     # it keeps the input's size (a resized crop says otherwise).
     fixed_output_size = None
 
     def resample(self, images, matrices, transformation):
-        """Resamples a channels-last batch by ``matrices``."""
-        return resample.affine_transform(
+        """Resamples a channels-last batch by ``matrices`` (a pure function:
+        it runs inside the compiled call)."""
+        return resample.affine_transform_impl(
             images, matrices, self.interpolation, self.fill_mode,
             self.fill_value, self.fixed_output_size, self.projective)
 
-    def matrices_for(self, images, transformation):
-        shape = ops.shape(images)
-        return self.transformation_matrix(transformation, shape[1], shape[2])
-
     def transform_images(self, images, transformation):
-        return self.resample(images, self.matrices_for(images, transformation),
-                             transformation)
-
-    # True where :meth:`resample` is exact and needs no shared coordinates
-    # (a flip): the targets then move on their own.
-    exact_resample = False
+        return self.transform_data({targets.IMAGES: images},
+                                   transformation)[targets.IMAGES]
 
     def transform_data(self, data, transformation):
-        images = data[targets.IMAGES]
-        matrices = self.matrices_for(images, transformation)
-        if not self.exact_resample:
-            # One compiled call: images, masks (sharing the coordinates),
-            # boxes and keypoints.
-            moving = {k: data[k] for k in targets.MOVING if k in data}
-            return dict(data, **target_ops.warp(
-                moving, matrices, self.interpolation, self.fill_mode,
-                self.fill_value, self.mask_fill_value,
-                self.fixed_output_size, self.projective,
-                self.slants_rows and reading_wide_source()))
-        out = dict(data)
-        out[targets.IMAGES] = self.resample(images, matrices, transformation)
-        return move_targets(out, matrices, self.fill_mode,
-                            self.mask_fill_value)
+        return geometric_run([self], [transformation], data)
 
-    def box_format_for(self, data):
+    def box_format_for(self, data, training):
         if targets.BOXES in data and self.bounding_box_format is None:
             raise ValueError(
                 f"{self.name} received 'bounding_boxes' but no "
@@ -532,16 +458,6 @@ class GeometricAugmentation(BaseAugmentation):
                        "bounding_box_format": self.bounding_box_format,
                        "mask_fill_value": self.mask_fill_value})
         return config
-
-
-def move_targets(data, matrices, fill_mode, mask_fill_value):
-    """Moves the masks, boxes and keypoints of ``data`` by ``matrices`` (one
-    compiled call); the images and any ``"labels"`` are left as they are."""
-    moving = {k: data[k] for k in targets.MOVING if k in data}
-    if len(moving) == 1:  # images only
-        return data
-    return dict(data, **target_ops.warp_targets_compiled(
-        moving, matrices, fill_mode, mask_fill_value))
 
 
 class ColorAugmentation(BaseAugmentation):

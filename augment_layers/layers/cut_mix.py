@@ -26,15 +26,15 @@ class CutMix(_BatchMixing):
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(alpha, **kwargs)
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         b = shape[0]
         h = ops.cast(shape[1], "float32")
         w = ops.cast(shape[2], "float32")
-        weight, partner = self.draw_mixing(b)
+        weight, partner = self.draw_mixing(b, rng)
         side = ops.sqrt(1.0 - weight)
         cut_w, cut_h = w * side, h * side
-        cx = self.uniform(b, 0.0, 1.0) * w
-        cy = self.uniform(b, 0.0, 1.0) * h
+        cx = rng.uniform(b, 0.0, 1.0) * w
+        cy = rng.uniform(b, 0.0, 1.0) * h
         x0 = ops.clip(cx - cut_w / 2, 0.0, w)
         y0 = ops.clip(cy - cut_h / 2, 0.0, h)
         x1 = ops.clip(cx + cut_w / 2, 0.0, w)

@@ -1,83 +1,87 @@
-"""Where a layer's random parameters come from, wherever it runs.
+"""The one source of randomness: a call seed, and draws from it.
 
-A call of a layer (or of :class:`Augment`) takes one **call seed** per
-augmenting layer, outside its compiled function: normally the next state
-of the layer's ``keras.random.SeedGenerator``. Inside the compiled
-function, within :class:`stream`, every draw of that layer is a
-*stateless* draw from the call seed folded with a counter, so the draws
-compile with the work (one compiled call, no op-by-op plumbing around it).
+Every random parameter of every layer comes from one function,
+:meth:`Stream.uniform`: a counter-based hash of ``(call seed, salt, counter,
+index)``, the same integer arithmetic on TensorFlow, JAX and PyTorch, op by
+op or compiled, so the same call seed gives the same bits everywhere.
 
-Two places need more than the seed state: parallel ``tf.data`` map calls
-(they would race on its read-then-assign: there the seed comes from an
-atomic ``tf.random.Generator``) and ``tf.distribute`` replicas (each holds
-a copy of the same seed state: each folds in its replica id).
+- A **call seed** (a ``(2,)`` integer tensor) is taken once per call of a
+  layer, outside its compiled function, by :func:`call_seed`: the next state
+  of the layer's ``keras.random.SeedGenerator``, or, inside ``tf.data``, of
+  an atomic ``tf.random.Generator`` (parallel map calls would race on the
+  SeedGenerator's read-then-assign); a ``tf.distribute`` replica folds in its
+  replica id. ``layer(x, training=True, seed=n)`` gives the call seed
+  ``(n, 0)`` instead (the ImageDataGenerator drop-in seeds each batch so).
+- A :class:`Stream` is that call seed plus a **salt**, the layer's place in
+  its ``Augment`` (0 for a layer called on its own), plus a counter advanced
+  by each draw. Two children of one ``Augment`` with equal seeds, or the same
+  object twice, therefore draw independently.
+- Value ``i`` of a draw of shape ``(B, ...)`` hashes its flat index ``i``, so
+  image ``k``'s draws do not depend on the batch size.
 """
 
 import threading
-import weakref
 
-import keras
 from keras import backend
 from keras import ops
 
 from augment_layers.ops import dispatch
-from augment_layers.ops.compile import in_tf_data
+
+# Taking call seeds is a read and then a write of a layer's seed state; two
+# threads calling one layer at once could otherwise take the same seed.
+DRAW_LOCK = threading.RLock()
+
+_MASK = 0xFFFFFFFF
 
 
-_seeded = threading.local()
+class Stream:
+    """Stateless draws from one call seed and salt.
+
+    Args:
+        seed: the call seed, a ``(2,)`` integer tensor (or pair of ints).
+        salt: a small int mixed into every draw (the layer's position in
+            its ``Augment``).
+    """
+
+    def __init__(self, seed, salt=0):
+        self.seed = seed
+        self.salt = int(salt)
+        self._counter = 0
+
+    def uniform(self, batch_size, low, high, per_image=()):
+        """``(batch_size, *per_image)`` float32 draws from ``U(low, high)``."""
+        self._counter += 1
+        bits = _bits()
+        draw = _torch_hash_uniform if isinstance(bits, _TorchBits) \
+            else _hash_uniform
+        return draw(bits, self.seed, self._counter, self.salt,
+                    (batch_size, *per_image), low, high)
+
+    def bernoulli(self, batch_size, probability=0.5):
+        """``(batch_size,)`` booleans, true with ``probability``."""
+        return self.uniform(batch_size, 0.0, 1.0) < probability
 
 
-class seeded:
-    """Within it, every draw of this thread comes from ``seed`` and a
-    counter instead of the layers' seed state: a call made twice in such a
-    scope with one seed draws the same parameters, whatever ran in between
-    and in whichever thread (the drop-in ImageDataGenerator's batches)."""
+def call_seed(layer, seed=None):
+    """The seed of one call of ``layer`` (a ``(2,)`` integer tensor), taken
+    outside its compiled function. ``seed``: an int given to the call,
+    which replaces the layer's seed state."""
+    if seed is not None:
+        return _seed_tensor([int(seed) % (2**31 - 1), 0])
+    with DRAW_LOCK:
+        if dispatch.in_tf_data():
+            import tensorflow as tf
 
-    def __init__(self, seed):
-        self.seed = int(seed)
+            return _as_int32_seed(tf.reshape(
+                _tf_data_generator(layer).make_seeds(1), (2,)))
+        state = _next_state(layer.seed_generator)
+    replica = _replica_id()
+    if replica is not None:
+        import tensorflow as tf
 
-    def __enter__(self):
-        self._before = getattr(_seeded, "state", None)
-        _seeded.state = [self.seed, 0]
-        return self
-
-    def __exit__(self, *exc):
-        _seeded.state = self._before
-
-
-def _next_seed():
-    state = getattr(_seeded, "state", None)
-    if state is None:
-        return None
-    state[1] += 1
-    return (state[0] * 1_000_003 + state[1]) % (2**31 - 1)
-
-
-_streams = threading.local()
-
-
-class stream:
-    """Within it, ``layer``'s draws are stateless draws from ``seed`` (its
-    call seed, see :func:`call_seed`) and a counter: the same seed gives
-    the same draws, in a trace as in eager code."""
-
-    def __init__(self, layer, seed):
-        self.layer, self.seed = layer, seed
-
-    def __enter__(self):
-        active = getattr(_streams, "active", None)
-        if active is None:
-            active = _streams.active = {}
-        self._before = active.get(id(self.layer))
-        active[id(self.layer)] = [self.seed, 0]
-        return self
-
-    def __exit__(self, *exc):
-        active = _streams.active
-        if self._before is None:
-            del active[id(self.layer)]
-        else:
-            active[id(self.layer)] = self._before
+        state = tf.random.experimental.stateless_fold_in(
+            _as_int32_seed(state), replica, alg="philox")
+    return state
 
 
 def _as_int32_seed(seed):
@@ -91,40 +95,11 @@ def _as_int32_seed(seed):
     return seed
 
 
-def call_seed(layer):
-    """The seed of one call of ``layer``: its next seed state (a ``(2,)``
-    tensor), taken outside the compiled function. Call it under the draw
-    lock: reading and advancing the state is not atomic."""
-    seed = _next_seed()
-    if seed is not None:
-        return _seed_tensor([seed, 0])
-    if in_tf_data():
-        import tensorflow as tf
-
-        return _as_int32_seed(tf.reshape(
-            _tf_data_generator(layer).make_seeds(1), (2,)))
-    seed = _next_state(layer.seed_generator)
-    replicas = _replica_context()
-    if replicas is not None:
-        import tensorflow as tf
-
-        seed = tf.random.experimental.stateless_fold_in(
-            _as_int32_seed(seed), replicas[1], alg="philox")
-    return seed
-
-
 def _next_state(generator):
     """``generator.next()``: its state before the call, advanced by
-    ``(0, 1)``.
-
-    Called eagerly on TensorFlow, Keras's ``next`` runs five ops through
-    its variable plumbing (about 230 us, twice a call of a two-layer
-    pipeline); a plain resource variable takes two, a read and an
-    ``assign_add``. The read stays intact: TensorFlow copies a variable's
-    buffer before updating it while a read of it is alive. Anywhere else
-    (a trace, a stateless or symbolic scope, a distributed variable, JAX,
-    PyTorch) Keras's own ``next`` runs.
-    """
+    ``(0, 1)``. Run eagerly on TensorFlow, the same in two variable ops (a
+    read and an ``assign_add``) instead of Keras's five (about 0.2 ms each);
+    anywhere else Keras's own ``next``."""
     variable = getattr(generator.state, "value", None)
     if (backend.backend() == "tensorflow"
             and type(variable).__name__ == "ResourceVariable"
@@ -162,46 +137,51 @@ def _seed_tensor(values):
         import tensorflow as tf
 
         return tf.constant(values, tf.int32)
-    if backend.backend() == "jax":
-        import jax.numpy as jnp
-
-        return jnp.asarray(values, dtype="uint32")
-    return values  # PyTorch: Python ints
+    return ops.convert_to_tensor(values, "int32")
 
 
-def _stateless_uniform(seed, counter, shape, low, high):
-    if backend.backend() == "jax" and dispatch.active_backend() != "tensorflow":
-        import jax
+def _replica_id():
+    """The replica id inside a multi-replica ``tf.distribute`` step on the
+    TensorFlow backend (each replica holds a copy of the same seed state),
+    else None."""
+    if backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
 
-        key = jax.random.fold_in(jax.numpy.asarray(seed, "uint32"), counter)
-        return jax.random.uniform(key, tuple(shape), "float32", low, high)
-    bits = _bits()
-    if isinstance(bits, _TorchBits):
-        return _torch_hash_uniform(bits, seed, counter, shape, low, high)
-    return _hash_uniform(bits, seed, counter, shape, low, high)
-
-
-def _torch_hash_uniform(*args):
-    """:func:`_hash_uniform` on PyTorch, run eagerly inside ``torch.compile``.
-
-    Traced, its thirty-odd integer ops went into every compiled graph and
-    the compiler generated and built code for each (a ``jit_compile=True``
-    fit of every layer took five times as long to compile); run eagerly
-    they cost microseconds. The seed stays a tensor argument either way,
-    so a new seed value never recompiles anything.
-    """
-    return _hash_uniform(*args)
+    if not tf.distribute.has_strategy() or \
+            tf.distribute.in_cross_replica_context():
+        return None
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync < 2:
+        return None
+    return context.replica_id_in_sync_group
 
 
-if backend.backend() == "torch":  # wrapped once, outside any compiled code
-    import torch
-
-    _torch_hash_uniform = torch.compiler.disable(_torch_hash_uniform)
-
-
-_MASK = 0xFFFFFFFF
+# Inside tf.data the call seed comes from a tf.random.Generator: each of its
+# ops advances the state atomically, so parallel map calls never share one.
+_tf_data_generators = {}
 
 
+def _tf_data_generator(layer):
+    import weakref
+
+    key = id(layer)
+    entry = _tf_data_generators.get(key)
+    if entry is None or entry[0]() is not layer:
+        import tensorflow as tf
+
+        with tf.init_scope():
+            if layer.seed is None:
+                generator = tf.random.Generator.from_non_deterministic_state()
+            else:
+                generator = tf.random.Generator.from_seed(layer.seed)
+        entry = (weakref.ref(layer, lambda _, k=key:
+                             _tf_data_generators.pop(k, None)), generator)
+        _tf_data_generators[key] = entry
+    return entry[1]
+
+
+# -- the hash ---------------------------------------------------------------
 class _TensorFlowBits:
     """The hash's integer ops on TensorFlow int64 tensors."""
 
@@ -212,14 +192,14 @@ class _TensorFlowBits:
         self.xor = tf.bitwise.bitwise_xor
         self.shr = tf.bitwise.right_shift
         self.mask = lambda x: tf.bitwise.bitwise_and(x, _MASK)
+        self.const = int
 
     def seed(self, seed):
         return self.mask(self.tf.cast(seed, self.tf.int64))
 
     def index(self, shape):
         tf = self.tf
-        count = tf.reduce_prod(tf.cast(tf.stack(shape), tf.int64)) if shape \
-            else tf.constant(1, tf.int64)
+        count = tf.reduce_prod(tf.cast(tf.stack(shape), tf.int64))
         return tf.range(count, dtype=tf.int64)
 
     def to_unit(self, bits, shape):
@@ -228,13 +208,43 @@ class _TensorFlowBits:
             1.0 / (1 << 24))
 
 
-class _TorchBits:
-    """The hash's integer ops on PyTorch int64 tensors, on the seed's device.
+class _JaxBits:
+    """The hash's integer ops on JAX uint32 arrays (arithmetic wraps at
+    2**32, so the masks are no-ops)."""
 
-    The seed stays a tensor: no host sync per draw, and ``torch.compile``
-    sees a tensor input instead of a new Python int on every call (which
-    made it recompile each step).
-    """
+    def __init__(self):
+        import jax.numpy as jnp
+
+        self.jnp = jnp
+        self.xor = jnp.bitwise_xor
+        self.shr = jnp.right_shift
+        self.mask = lambda x: x
+        self.const = jnp.uint32
+
+    def seed(self, seed):
+        jnp = self.jnp
+        seed = jnp.asarray(seed)
+        if seed.dtype != jnp.uint32:
+            seed = seed.astype(jnp.int64 if seed.dtype.itemsize == 8
+                               else jnp.int32).astype(jnp.uint32)
+        return seed
+
+    def index(self, shape):
+        count = 1
+        for d in shape:
+            count *= d
+        return self.jnp.arange(count, dtype=self.jnp.uint32)
+
+    def to_unit(self, bits, shape):
+        jnp = self.jnp
+        return jnp.reshape(self.shr(bits, 8).astype(jnp.float32),
+                           tuple(shape)) * jnp.float32(1.0 / (1 << 24))
+
+
+class _TorchBits:
+    """The hash's integer ops on PyTorch int64 tensors, on the seed's device
+    (the seed stays a tensor: no host sync per draw, and ``torch.compile``
+    sees a tensor input, not a new Python int every call)."""
 
     def __init__(self):
         import torch
@@ -243,6 +253,7 @@ class _TorchBits:
         self.xor = torch.bitwise_xor
         self.shr = torch.bitwise_right_shift
         self.mask = lambda x: torch.bitwise_and(x, _MASK)
+        self.const = int
 
     def seed(self, seed):
         if not isinstance(seed, self.torch.Tensor):
@@ -264,98 +275,47 @@ class _TorchBits:
 
 
 def _bits():
-    if dispatch.active_backend() == "tensorflow":
+    name = dispatch.active_backend()
+    if name == "tensorflow":
         return _TensorFlowBits()
+    if name == "jax":
+        return _JaxBits()
     return _TorchBits()
 
 
 def _mix32(b, x):
-    """A 32-bit integer hash (Wellons' "lowbias32"), on int64 tensors
-    holding 32-bit values: the same bits op by op, under XLA and on
-    PyTorch."""
+    """A 32-bit integer hash (Wellons' "lowbias32")."""
     x = b.xor(x, b.shr(x, 16))
-    x = b.mask(x * 0x7FEB352D)
+    x = b.mask(x * b.const(0x7FEB352D))
     x = b.xor(x, b.shr(x, 15))
-    x = b.mask(x * 0x846CA68B)
+    x = b.mask(x * b.const(0x846CA68B))
     return b.xor(x, b.shr(x, 16))
 
 
-def _hash_uniform(b, seed, counter, shape, low, high):
-    """Stateless uniform draws from a counter-based hash (TensorFlow and
-    PyTorch).
-
-    TensorFlow's own stateless ops draw different numbers under XLA than
-    op by op (even with a named algorithm), and a layer's first small eager
-    call runs op by op (see :mod:`augment_layers.ops.compile`): both paths
-    must draw alike. Each value hashes its index with a key hashed from the
-    call seed and the draw's counter; 24 bits make a float32 in [0, 1).
-    The same seed draws the same numbers on both backends.
-    """
+def _hash_uniform(b, seed, counter, salt, shape, low, high):
+    """Each value hashes its flat index with a key hashed from the call
+    seed, the salt and the draw's counter; 24 bits make a float32 in
+    [0, 1). Integer ops are exact, so the bits are the same op by op, under
+    XLA and on every backend."""
     seed = b.seed(seed)
-    key = _mix32(b, b.xor(
-        _mix32(b, b.xor(seed[0], counter * 0x9E3779B9 & _MASK)), seed[1]))
-    key2 = _mix32(b, b.mask(key + 0x632BE5AB))
+    stream = (counter * 0x9E3779B9 + salt * 0x85EBCA6B) & _MASK
+    key = _mix32(b, b.xor(_mix32(b, b.xor(seed[0], b.const(stream))),
+                          seed[1]))
+    key2 = _mix32(b, b.mask(key + b.const(0x632BE5AB)))
     shape = [int(d) if isinstance(d, int) else d for d in shape]
     bits = _mix32(b, b.mask(_mix32(b, b.xor(b.index(shape), key)) + key2))
     return low + (high - low) * b.to_unit(bits, shape)
 
 
-def uniform(layer, shape, low, high):
-    """float32 draws of ``shape`` from ``U(low, high)`` for ``layer``."""
-    active = getattr(_streams, "active", None)
-    if active and id(layer) in active:
-        state = active[id(layer)]
-        state[1] += 1
-        return _stateless_uniform(state[0], state[1], shape, low, high)
-    seed = _next_seed()
-    if seed is not None:
-        return keras.random.uniform(shape, low, high, dtype="float32",
-                                    seed=seed)
-    if in_tf_data():
-        return _tf_data_generator(layer).uniform(shape, low, high,
-                                                 dtype="float32")
-    replicas = _replica_context()
-    if replicas is None:
-        return keras.random.uniform(shape, low, high, dtype="float32",
-                                    seed=layer.seed_generator)
-    # Draw for every replica; each keeps its own slice.
-    count, index = replicas
-    every = keras.random.uniform((count, *shape), low, high, dtype="float32",
-                                 seed=layer.seed_generator)
-    return ops.take(every, index, axis=0)
+def _torch_hash_uniform(*args):
+    """:func:`_hash_uniform` on PyTorch, run eagerly inside
+    ``torch.compile``: traced, its thirty-odd integer ops went into every
+    compiled graph (a ``jit_compile=True`` fit of every layer took five
+    times as long to compile)."""
+    return _hash_uniform(*args)
 
 
-# Inside tf.data the layer draws from a tf.random.Generator instead of its
-# SeedGenerator: parallel map calls would race on the SeedGenerator's
-# read-then-assign and could draw the same parameters twice, whereas each
-# stateful Generator op advances its state atomically.
-_tf_data_generators = weakref.WeakKeyDictionary()
+if backend.backend() == "torch":  # wrapped once, outside any compiled code
+    import torch
 
-
-def _tf_data_generator(layer):
-    generator = _tf_data_generators.get(layer)
-    if generator is None:
-        import tensorflow as tf
-
-        with tf.init_scope():
-            if layer.seed is None:
-                generator = tf.random.Generator.from_non_deterministic_state()
-            else:
-                generator = tf.random.Generator.from_seed(layer.seed)
-        _tf_data_generators[layer] = generator
-    return generator
-
-
-def _replica_context():
-    """``(replica count, replica id)`` inside a multi-replica ``tf.distribute``
-    step on the TensorFlow backend, else None."""
-    if backend.backend() != "tensorflow":
-        return None
-    import tensorflow as tf
-
-    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
-        return None
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync < 2:
-        return None
-    return context.num_replicas_in_sync, context.replica_id_in_sync_group
+    _torch_hash_uniform = torch.compiler.disable(_torch_hash_uniform)

@@ -67,23 +67,23 @@ class ImageDataGeneratorAffine(RandomAffine):
             "dy": check_shift_rule("height_shift_range", height_shift_range),
             "dx": check_shift_rule("width_shift_range", width_shift_range)}
 
-    def _draw_shift(self, rule, batch_size):
+    def _draw_shift(self, rule, batch_size, rng):
         kind, values, _ = rule
         if kind == "none":
             return ops.zeros((batch_size,), "float32")
         if kind == "uniform":
-            return self.uniform(batch_size, -values[0], values[0])
+            return rng.uniform(batch_size, -values[0], values[0])
         n = len(values)
         index = ops.minimum(ops.cast(ops.floor(
-            self.uniform(batch_size, 0.0, float(n))), "int32"), n - 1)
+            rng.uniform(batch_size, 0.0, float(n))), "int32"), n - 1)
         chosen = ops.take(ops.convert_to_tensor(values, "float32"), index)
-        sign = ops.where(self.bernoulli(batch_size), 1.0, -1.0)
+        sign = ops.where(rng.bernoulli(batch_size), 1.0, -1.0)
         return chosen * sign
 
-    def get_random_transformation(self, shape):
-        t = super().get_random_transformation(shape)
+    def random_parameters(self, shape, rng):
+        t = super().random_parameters(shape, rng)
         for key in ("dy", "dx"):  # height first, as ImageDataGenerator drew
-            t[key] = self._draw_shift(self._rules[key], shape[0])
+            t[key] = self._draw_shift(self._rules[key], shape[0], rng)
         return t
 
     def transformation_matrix(self, t, height, width):

@@ -15,9 +15,7 @@ class _BatchMixing(BaseAugmentation):
     ``"labels"`` with the partner's by the same weight."""
 
     uses_labels = True
-    # Each image reads its partner's pixels: after a resample, a new
-    # compiled call (see BaseAugmentation.reads_statistics).
-    reads_statistics = True
+    pointwise = False  # each image reads its partner's pixels
 
     def __init__(self, alpha, **kwargs):
         super().__init__(**kwargs)
@@ -25,13 +23,13 @@ class _BatchMixing(BaseAugmentation):
         if self.alpha <= 0:
             raise ValueError(f"`alpha` must be > 0, received alpha={alpha!r}.")
 
-    def draw_mixing(self, batch_size):
+    def draw_mixing(self, batch_size, rng):
         weight = sampling.beta(
             self.alpha,
-            self.uniform(batch_size, 0.0, 1.0,
+            rng.uniform(batch_size, 0.0, 1.0,
                          per_image=(2, sampling.CANDIDATES, 3)),
-            self.uniform(batch_size, 0.0, 1.0, per_image=(2,)))
-        partner = ops.argsort(self.uniform(batch_size, 0.0, 1.0))
+            rng.uniform(batch_size, 0.0, 1.0, per_image=(2,)))
+        partner = ops.argsort(rng.uniform(batch_size, 0.0, 1.0))
         return weight, ops.cast(partner, "int32")
 
     def transform_images(self, images, transformation):
@@ -91,8 +89,8 @@ class MixUp(_BatchMixing):
     def __init__(self, alpha=0.2, **kwargs):
         super().__init__(alpha, **kwargs)
 
-    def get_random_transformation(self, shape):
-        weight, partner = self.draw_mixing(shape[0])
+    def random_parameters(self, shape, rng):
+        weight, partner = self.draw_mixing(shape[0], rng)
         return {"weight": weight, "partner": partner}
 
     def mix(self, images, labels, t):

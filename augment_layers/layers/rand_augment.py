@@ -2,7 +2,8 @@ import keras
 
 from augment_layers.layers import targets
 from augment_layers.layers import validation as v
-from augment_layers.layers.base import PACKAGE, ColorAugmentation
+from augment_layers.layers.base import (PACKAGE, ColorAugmentation,
+                                        Phase)
 from augment_layers.ops import affine
 from augment_layers.ops import policy
 from augment_layers.ops import resample
@@ -40,17 +41,17 @@ class _Policy(ColorAugmentation):
             "interpolation", interpolation, resample.INTERPOLATIONS)
         self.fill_value = v.check_number("fill_value", fill_value)
 
-    def draw_bins(self, batch_size):
+    def draw_bins(self, batch_size, rng):
         raise NotImplementedError
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         b, slots = shape[0], (self.num_ops,)
         count = float(len(policy.OPS))
-        op = ops.minimum(ops.cast(ops.floor(self.uniform(
+        op = ops.minimum(ops.cast(ops.floor(rng.uniform(
             b, 0.0, count, per_image=slots)), "int32"), len(policy.OPS) - 1)
-        sign = ops.where(self.uniform(b, 0.0, 1.0, per_image=slots) < 0.5,
+        sign = ops.where(rng.uniform(b, 0.0, 1.0, per_image=slots) < 0.5,
                          -1.0, 1.0)
-        return {"op": op, "sign": sign, "bin": self.draw_bins(b)}
+        return {"op": op, "sign": sign, "bin": self.draw_bins(b, rng)}
 
     def _magnitudes(self, t, slot, height, width):
         """The ``(B,)`` signed magnitude of each image's op in ``slot``."""
@@ -77,14 +78,6 @@ class _Policy(ColorAugmentation):
             matrices = affine.compose(matrices, step)
         return matrices
 
-    def resample_images(self, images, t, matrices=None):
-        """The geometric ops: one resample per image."""
-        shape = ops.shape(images)
-        if matrices is None:
-            matrices = self._matrices(t, shape[0], shape[1], shape[2])
-        return resample.affine_transform_impl(
-            images, matrices, self.interpolation, "constant", self.fill_value)
-
     def colour_images(self, images, t):
         """The colour ops, in their drawn order, each selected per image
         with a ``where`` mask, on ``[0, 255]``."""
@@ -99,15 +92,11 @@ class _Policy(ColorAugmentation):
                               policy.colour_op(name, x, m), x)
         return ops.cast(x * ((hi - lo) / 255.0) + lo, images.dtype)
 
-    def transform_images(self, images, t):
-        return self.colour_images(self.resample_images(images, t), t)
-
-    # Two phases, two compiled calls: the colour ops read whole images
-    # (means, histograms, neighbourhoods) and XLA would otherwise keep the
-    # resample's corner gathers for each of them (see
-    # BaseAugmentation.reads_statistics).
+    # Two phases, compiled apart: the colour ops read whole images (means,
+    # histograms, neighbourhoods); see BaseAugmentation.pointwise.
     def phases(self):
-        return (("geometric", True, False), ("colour", False, True))
+        return (Phase("geometric", resamples=True, pointwise=True),
+                Phase("colour", resamples=False, pointwise=False))
 
     def transform_phase(self, data, t, phase):
         if phase == "colour":
@@ -133,7 +122,7 @@ class _Policy(ColorAugmentation):
         data = self._geometric_data(data, t)
         return dict(data, images=self.colour_images(data[targets.IMAGES], t))
 
-    def box_format_for(self, data):
+    def box_format_for(self, data, training):
         if targets.BOXES in data and self.bounding_box_format is None:
             raise ValueError(
                 f"{self.name} received 'bounding_boxes' but no "
@@ -189,7 +178,7 @@ class RandAugment(_Policy):
                 f"received magnitude={magnitude!r}.")
         self.magnitude = magnitude
 
-    def draw_bins(self, batch_size):
+    def draw_bins(self, batch_size, rng):
         return ops.full((batch_size, self.num_ops), self.magnitude, "int32")
 
     def get_config(self):
@@ -218,7 +207,7 @@ class TrivialAugmentWide(_Policy):
     def __init__(self, num_magnitude_bins=31, **kwargs):
         super().__init__(1, num_magnitude_bins, **kwargs)
 
-    def draw_bins(self, batch_size):
+    def draw_bins(self, batch_size, rng):
         n = self.num_magnitude_bins
-        return ops.minimum(ops.cast(ops.floor(self.uniform(
+        return ops.minimum(ops.cast(ops.floor(rng.uniform(
             batch_size, 0.0, float(n), per_image=(1,))), "int32"), n - 1)

@@ -58,19 +58,19 @@ class RandomAffine(GeometricAugmentation):
                 ("aspect_range", aspect_range)]}
 
     @property
-    def slants_rows(self):
+    def may_rotate(self):
         return tuple(self.rotation_range) != (0.0, 0.0)
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         b = shape[0]
-        t = {"theta": self.uniform(b, *self.rotation_range),
-             "dy": self.uniform(b, *self.height_range),
-             "dx": self.uniform(b, *self.width_range),
-             "shear": self.uniform(b, *self.shear_range)}
-        t.update(sample_zoom(self, b, self.zoom_range, self.aspect_range))
+        t = {"theta": rng.uniform(b, *self.rotation_range),
+             "dy": rng.uniform(b, *self.height_range),
+             "dx": rng.uniform(b, *self.width_range),
+             "shear": rng.uniform(b, *self.shear_range)}
+        t.update(sample_zoom(rng, b, self.zoom_range, self.aspect_range))
         no = ops.zeros((b,), "bool")
-        t["horizontal"] = self.bernoulli(b) if self.horizontal_flip else no
-        t["vertical"] = self.bernoulli(b) if self.vertical_flip else no
+        t["horizontal"] = rng.bernoulli(b) if self.horizontal_flip else no
+        t["vertical"] = rng.bernoulli(b) if self.vertical_flip else no
         return t
 
     def transformation_matrix(self, t, height, width):

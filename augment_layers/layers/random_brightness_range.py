@@ -29,9 +29,9 @@ class RandomBrightnessRange(ColorAugmentation):
             number_meaning="[1 - b, 1 + b]", min_value=0.0)
         self._config_range = v.as_config_range(brightness_range)
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         batch_size = shape[0]
-        return {"factor": self.uniform(batch_size, *self.brightness_range)}
+        return {"factor": rng.uniform(batch_size, *self.brightness_range)}
 
     def transform_images(self, images, transformation):
         return color.brightness(images, transformation["factor"],

@@ -32,13 +32,13 @@ class RandomChannelShift(ColorAugmentation):
         self.per_channel = v.check_bool("per_channel", per_channel)
         self._config_range = v.as_config_range(channel_shift_range)
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         lo, hi = self.channel_shift_range
         if self.per_channel:
             # (B, C): one offset per channel of each image.
-            shift = self.uniform(shape[0], lo, hi, per_image=(shape[3],))
+            shift = rng.uniform(shape[0], lo, hi, per_image=(shape[3],))
         else:
-            shift = self.uniform(shape[0], lo, hi)
+            shift = rng.uniform(shape[0], lo, hi)
         return {"shift": shift}
 
     def transform_images(self, images, transformation):

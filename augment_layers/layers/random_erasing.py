@@ -47,12 +47,12 @@ class RandomErasing(BaseAugmentation):
         self._config_ranges = {"area": v.as_config_range(area),
                                "ratio": v.as_config_range(ratio)}
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         b = shape[0]
         h = ops.cast(shape[1], "float32")
         w = ops.cast(shape[2], "float32")
-        fraction = self.uniform(b, *self.area, per_image=(_ATTEMPTS,))
-        log_ratio = self.uniform(b, math.log(self.ratio[0]),
+        fraction = rng.uniform(b, *self.area, per_image=(_ATTEMPTS,))
+        log_ratio = rng.uniform(b, math.log(self.ratio[0]),
                                  math.log(self.ratio[1]),
                                  per_image=(_ATTEMPTS,))
         aspect = ops.exp(log_ratio)
@@ -66,9 +66,9 @@ class RandomErasing(BaseAugmentation):
         eh = ops.sum(eh * pick, axis=1)
         ew = ops.sum(ew * pick, axis=1)
         apply = ops.logical_and(ops.any(fits, axis=1),
-                                self.bernoulli(b, self.probability))
-        x0 = ops.floor(self.uniform(b, 0.0, 1.0) * (w - ew + 1.0))
-        y0 = ops.floor(self.uniform(b, 0.0, 1.0) * (h - eh + 1.0))
+                                rng.bernoulli(b, self.probability))
+        x0 = ops.floor(rng.uniform(b, 0.0, 1.0) * (w - ew + 1.0))
+        y0 = ops.floor(rng.uniform(b, 0.0, 1.0) * (h - eh + 1.0))
         return {"x0": ops.minimum(x0, w - ew), "y0": ops.minimum(y0, h - eh),
                 "width": ew, "height": eh, "apply": apply}
 

@@ -35,10 +35,10 @@ class RandomFlip(GeometricAugmentation):
     def resample_options(self):
         return None  # a flip samples pixel centres only: any options do.
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         batch_size = shape[0]
-        horizontal = self.bernoulli(batch_size)
-        vertical = self.bernoulli(batch_size)
+        horizontal = rng.bernoulli(batch_size)
+        vertical = rng.bernoulli(batch_size)
         if self.mode == "horizontal":
             vertical = ops.zeros_like(vertical)
         elif self.mode == "vertical":

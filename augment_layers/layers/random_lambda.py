@@ -61,14 +61,19 @@ class RandomLambda(ColorAugmentation):
         self._pass_value_range = "value_range" in names
 
     @property
-    def reads_statistics(self):
-        return not registry.is_pointwise(self.op)
+    def pointwise(self):
+        return registry.is_pointwise(self.op)
 
-    def get_random_transformation(self, shape):
-        draws = {k: self.uniform(shape[0], lo, hi)
+    def work_identity(self):
+        # The function registered now: re-registering a name (a notebook
+        # cell run again) compiles the new function.
+        return (registry.get_op(self.op),)
+
+    def random_parameters(self, shape, rng):
+        draws = {k: rng.uniform(shape[0], lo, hi)
                  for k, (lo, hi) in self.ranges.items()}
         if self.probability < 1.0:
-            draws["_apply"] = self.bernoulli(shape[0], self.probability)
+            draws["_apply"] = rng.bernoulli(shape[0], self.probability)
         return draws
 
     def transform_images(self, images, transformation):

@@ -38,6 +38,7 @@ class RandomPerspective(GeometricAugmentation):
     """
 
     projective = True
+    may_rotate = True
 
     def __init__(self, factor=1.0, scale=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -53,11 +54,11 @@ class RandomPerspective(GeometricAugmentation):
                 f"`scale` must be in [0, 1], received scale={scale!r}.")
         self._config_factor = v.as_config_range(factor)
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         b = shape[0]
-        chance = self.uniform(b, *self.factor)
-        apply = self.uniform(b, 0.0, 1.0) < chance
-        shift = self.uniform(b, -0.5 * self.scale, 0.5 * self.scale,
+        chance = rng.uniform(b, *self.factor)
+        apply = rng.uniform(b, 0.0, 1.0) < chance
+        shift = rng.uniform(b, -0.5 * self.scale, 0.5 * self.scale,
                              per_image=(4, 2))
         return {"corner_shift": shift * ops.cast(apply, "float32")[:, None,
                                                                    None]}

@@ -64,13 +64,13 @@ class RandomResizedCrop(GeometricAugmentation):
     def output_size(self, height, width):
         return self.height, self.width
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         b = shape[0]
         h = ops.cast(shape[1], "float32")
         w = ops.cast(shape[2], "float32")
         area = h * w
-        fraction = self.uniform(b, *self.scale, per_image=(_ATTEMPTS,))
-        log_ratio = self.uniform(b, math.log(self.ratio[0]),
+        fraction = rng.uniform(b, *self.scale, per_image=(_ATTEMPTS,))
+        log_ratio = rng.uniform(b, math.log(self.ratio[0]),
                                  math.log(self.ratio[1]),
                                  per_image=(_ATTEMPTS,))
         ratio = ops.exp(log_ratio)
@@ -89,8 +89,8 @@ class RandomResizedCrop(GeometricAugmentation):
         any_fit = ops.any(fits, axis=1)
         crop_w = ops.where(any_fit, chosen_w, fallback_w)
         crop_h = ops.where(any_fit, chosen_h, fallback_h)
-        ux = self.uniform(b, 0.0, 1.0)
-        uy = self.uniform(b, 0.0, 1.0)
+        ux = rng.uniform(b, 0.0, 1.0)
+        uy = rng.uniform(b, 0.0, 1.0)
         ux = ops.where(any_fit, ux, 0.5)
         uy = ops.where(any_fit, uy, 0.5)
         return {"x0": ux * (w - crop_w), "y0": uy * (h - crop_h),
@@ -100,6 +100,8 @@ class RandomResizedCrop(GeometricAugmentation):
         return affine.crop_and_resize(t["x0"], t["y0"], t["crop_width"],
                                       t["crop_height"], self.height,
                                       self.width)
+
+    acts_at_inference = True
 
     def infer(self, data):
         """``Resizing(height, width, crop_to_aspect_ratio=True)``."""

@@ -28,12 +28,12 @@ class RandomRotation(GeometricAugmentation):
         self._config_range = v.as_config_range(rotation_range)
 
     @property
-    def slants_rows(self):
+    def may_rotate(self):
         return tuple(self.rotation_range) != (0.0, 0.0)
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         batch_size = shape[0]
-        return {"theta": self.uniform(batch_size, *self.rotation_range)}
+        return {"theta": rng.uniform(batch_size, *self.rotation_range)}
 
     def transformation_matrix(self, transformation, height, width):
         return affine.center(affine.rotation(transformation["theta"]), height,

@@ -27,9 +27,9 @@ class RandomShear(GeometricAugmentation):
                                          min_value=-89.0, max_value=89.0)
         self._config_range = v.as_config_range(shear_range)
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         batch_size = shape[0]
-        return {"shear": self.uniform(batch_size, *self.shear_range)}
+        return {"shear": rng.uniform(batch_size, *self.shear_range)}
 
     def transformation_matrix(self, transformation, height, width):
         return affine.center(affine.shear(transformation["shear"]), height,

@@ -35,10 +35,10 @@ class RandomShift(GeometricAugmentation):
         self._config_ranges = {"height_range": v.as_config_range(height_range),
                                "width_range": v.as_config_range(width_range)}
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         batch_size = shape[0]
-        return {"dy": self.uniform(batch_size, *self.height_range),
-                "dx": self.uniform(batch_size, *self.width_range)}
+        return {"dy": rng.uniform(batch_size, *self.height_range),
+                "dx": rng.uniform(batch_size, *self.width_range)}
 
     def transformation_matrix(self, transformation, height, width):
         return shift_matrix(transformation["dy"], transformation["dx"],

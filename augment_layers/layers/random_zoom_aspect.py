@@ -50,9 +50,9 @@ class RandomZoomAspect(GeometricAugmentation):
             "zoom_range": v.as_config_range(zoom_range),
             "aspect_range": v.as_config_range(aspect_range)}
 
-    def get_random_transformation(self, shape):
+    def random_parameters(self, shape, rng):
         batch_size = shape[0]
-        return sample_zoom(self, batch_size, self.zoom_range,
+        return sample_zoom(rng, batch_size, self.zoom_range,
                            self.aspect_range)
 
     def transformation_matrix(self, transformation, height, width):
@@ -66,13 +66,13 @@ class RandomZoomAspect(GeometricAugmentation):
         return config
 
 
-def sample_zoom(layer, batch_size, zoom_range, aspect_range):
+def sample_zoom(rng, batch_size, zoom_range, aspect_range):
     """Draws ``zx`` (width) and ``zy`` (height) zoom, shared with RandomAffine."""
     if aspect_range is None:
-        return {"zx": layer.uniform(batch_size, *zoom_range),
-                "zy": layer.uniform(batch_size, *zoom_range)}
-    zoom = layer.uniform(batch_size, *zoom_range)
-    log_aspect = layer.uniform(batch_size, math.log(aspect_range[0]),
+        return {"zx": rng.uniform(batch_size, *zoom_range),
+                "zy": rng.uniform(batch_size, *zoom_range)}
+    zoom = rng.uniform(batch_size, *zoom_range)
+    log_aspect = rng.uniform(batch_size, math.log(aspect_range[0]),
                                math.log(aspect_range[1]))
     root = ops.exp(0.5 * log_aspect)
     return {"zx": zoom / root, "zy": zoom * root}

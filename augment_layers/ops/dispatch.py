@@ -165,6 +165,21 @@ def needs_tensorflow_scope(inputs):
     return any(is_symbolic_tf(x) for x in keras.tree.flatten(inputs))
 
 
+def in_tf_data():
+    """True while tf.data traces a map function: on JAX and PyTorch, inside
+    :func:`tensorflow_scope`; on TensorFlow, a graph named after a dataset
+    op."""
+    if in_tensorflow_scope():
+        return True
+    if keras_backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    graph = tf.compat.v1.get_default_graph()
+    name = getattr(graph, "name", "") or ""
+    return "Dataset" in name or "dataset" in name
+
+
 def in_grain_pipeline():
     """True inside a Grain dataset's transformation (Keras's own test)."""
     if "grain" not in sys.modules:
