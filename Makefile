@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND ?= tensorflow
 
-.PHONY: test demo bench clean
+.PHONY: test test-full demo bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,24 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
-# The whole suite under TensorFlow, then the layer tests under JAX and PyTorch.
+# `make test` (CI, under ten minutes on 2 cores): the whole suite under
+# TensorFlow, then the backend-sensitive files under JAX and PyTorch.
+# `make test-full` (before a release, after touching the core): every test
+# under every backend, with the long sweeps (AL_FULL=1: every cross-backend
+# file pair, the 2,000-step and 4096^2 runs, the full config fuzz, the
+# benchmark harness end to end, 50 property examples).
 PYTEST := $(PY) -m pytest -n 2 --dist loadfile -q -rs
+BACKEND_TESTS := tests/test_contract.py tests/test_reproducible.py \
+	tests/test_resample.py tests/test_targets.py tests/test_compiled_call.py
 test: $(DEV_STAMP)
-	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=18 $(PYTEST) --durations=15
-	KERAS_BACKEND=jax AL_PROPERTY_EXAMPLES=4 $(PYTEST) -m "not tensorflow_only"
-	KERAS_BACKEND=torch AL_PROPERTY_EXAMPLES=8 $(PYTEST) -m "not tensorflow_only"
+	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=12 $(PYTEST) --durations=15
+	KERAS_BACKEND=jax $(PYTEST) -m "not tensorflow_only" $(BACKEND_TESTS)
+	KERAS_BACKEND=torch $(PYTEST) -m "not tensorflow_only" $(BACKEND_TESTS)
+
+test-full: $(DEV_STAMP)
+	AL_FULL=1 KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=50 $(PYTEST) --durations=15
+	AL_FULL=1 KERAS_BACKEND=jax AL_PROPERTY_EXAMPLES=12 $(PYTEST) -m "not tensorflow_only"
+	AL_FULL=1 KERAS_BACKEND=torch AL_PROPERTY_EXAMPLES=12 $(PYTEST) -m "not tensorflow_only"
 
 demo: $(DEMO_STAMP)
 	$(PY) -m augment_layers demo

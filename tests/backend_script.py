@@ -60,7 +60,7 @@ def fixed_layers():
 
 
 def draws(n=4000):
-    """Random parameters drawn by the layers themselves (distributions)."""
+    """Random parameters drawn by the layers, as a call draws them."""
     shape = (n, 8, 8, 3)
     out = {}
     t = al.RandomRotation(30, seed=1).get_random_transformation(shape)
@@ -80,9 +80,7 @@ def draws(n=4000):
 
 
 def seeded_calls(calls=2):
-    """Two training calls of a seeded stack: every draw comes from the
-    layers' call seeds (the draws of a layer call, not Keras's own
-    ``keras.random`` streams that :func:`draws` samples)."""
+    """Two training calls of a seeded stack."""
     augment = al.Augment([al.RandomRotation(20, seed=1),
                           al.RandomShift(0.2, 0.1, seed=2),
                           al.RandomShear(10, seed=3),

@@ -159,3 +159,7 @@ def plan_units(layer):
     return [("geometric", len(u.members))
             if isinstance(u, executor.GeometricRun) else ("phase", u.phase)
             for segment in stage.segments for u in segment]
+
+
+# `make test-full` (AL_FULL=1): the long sweeps; `make test` samples each.
+FULL = os.environ.get("AL_FULL") == "1"

@@ -164,7 +164,7 @@ def test_the_layer_contract_is_declared_in_one_place():
              "exact_resample", "uses_labels", "acts_at_inference")
     for flag in flags:
         assert hasattr(base.BaseAugmentation, flag)
-        assert f"#: " in _source_before(base.BaseAugmentation, flag)
+        assert "#: " in _source_before(base.BaseAugmentation, flag)
     assert al.RandomResizedCrop.acts_at_inference
     assert al.MixUp.uses_labels and not al.MixUp.pointwise
     assert al.RandomPerspective.may_rotate and al.RandomPerspective.projective

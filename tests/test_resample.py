@@ -35,9 +35,11 @@ def test_matches_scipy(rng, interpolation, order, fill_mode, jit):
     out = backend.to_numpy(fn(images, mats, interpolation, fill_mode, 9.0))
     for b in range(batch):
         expected = ref.scipy_affine(images[b], mats[b], fill_mode, 9.0, order)
-        # bilinear: 1e-5 of the range; nearest must pick identical pixels.
-        np.testing.assert_allclose(out[b], expected, atol=255 * 1e-5 + (
-            0 if order else 0), rtol=0)
+        if order:  # bilinear: within 1e-5 of the range
+            np.testing.assert_allclose(out[b], expected, atol=255 * 1e-5,
+                                       rtol=0)
+        else:  # nearest: the very pixels scipy picks
+            np.testing.assert_array_equal(out[b], expected.astype("float32"))
 
 
 @pytest.mark.parametrize("fill_mode", MODES)

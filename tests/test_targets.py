@@ -175,7 +175,9 @@ def test_boxes_agree_with_the_tight_box_of_their_moved_mask(rng, name):
     assert checked >= batch * n // 3
 
 
-@pytest.mark.parametrize("fmt", box_ops.FORMATS)
+# Every other format against xyxy, whose boxes the rasterised-mask tests
+# hold to a reference.
+@pytest.mark.parametrize("fmt", [f for f in box_ops.FORMATS if f != "xyxy"])
 def test_every_box_format_gives_the_same_boxes(rng, fmt):
     # Also Keras 3.15's RandomRotation bug: it read xywh boxes as given but
     # returned xyxy ([4, 8, 8, 8] came back as [8, 23, 0, 4]).

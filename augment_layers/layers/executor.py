@@ -25,8 +25,10 @@ layer's class, config, place and any op it calls), at most
 """
 
 import collections
+import contextlib
 import dataclasses
 import json
+import sys
 import threading
 from typing import Any
 
@@ -163,8 +165,9 @@ def run(plan, data, training, compute_dtype, seed=None):
             images = _cast(data[targets.IMAGES], compute_dtype)
             data = dict(data, images=stage.layer(images, training=training))
         elif training:
-            seeds = tuple(draws.call_seed(m.layer, seed)
-                          for m in stage.members)
+            with draws.DRAW_LOCK:  # one call's seeds together, across threads
+                seeds = tuple(draws.call_seed(m.layer, seed)
+                              for m in stage.members)
             keys = targets.MOVING + (
                 (targets.LABELS,) if stage.uses_labels else ())
             moving = {k: data[k] for k in keys if k in data}
@@ -221,10 +224,27 @@ def _unit_key(unit):
 
 
 def _clone(layer):
+    """A new layer of the same config, built outside any trace (its seed
+    state is a variable: a user's train step may be tracing)."""
     try:
-        return type(layer).from_config(layer.get_config())
+        with _outside_traces():
+            return type(layer).from_config(layer.get_config())
     except Exception:  # noqa: BLE001 (an unusual layer: use it as it is)
         return layer
+
+
+def _outside_traces():
+    from keras import backend
+
+    if backend.backend() == "jax":
+        import jax
+
+        return jax.ensure_compile_time_eval()
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return tf.init_scope()
+    return contextlib.nullcontext()
 
 
 def _cloned(unit):

@@ -103,15 +103,8 @@ def array_to_tensor(x):
     return ops.convert_to_tensor(x)
 
 
-# JAX's CPU client converts a NumPy array that is not 64-byte aligned (every
-# large array NumPy allocates starts 16 bytes past a page) through a slow
-# copy into a fresh, page-faulting buffer: 36-40 ms for a 37 MB batch, which
-# NumPy copies in 4.5 ms. A private, aligned NumPy copy is taken by the
-# client as it is (``may_alias``), so the batch costs one NumPy copy
-# (measured, 224x224x3 float32 batch of 64: the eager pipeline call
-# 1,026 -> 1,806 images/s; uint8 1,723 -> 2,585). The copy is private: the
-# user's array may change while JAX, whose dispatch is asynchronous, still
-# reads, and the result stays the same. Small arrays take JAX's own path.
+# JAX's CPU client copies an unaligned NumPy array slowly; a large one goes
+# through one private aligned NumPy copy instead (docs/performance.md).
 _JAX_STAGING_BYTES = 1 << 20
 _JAX_ALIGNMENT = 64
 

@@ -86,14 +86,8 @@ def _blend(a, b, weight):
     return a + weight * (b - a)
 
 
-# Without a compiler (PyTorch) every intermediate is a full-size tensor; above
-# this many output values a batch is resampled a band of rows at a time, so
-# the temporaries of one band stay small and are reused band after band. On
-# a CPU a band's float32 tensor is 2 MiB, about what a core's L2 cache holds,
-# so each op of a band reads what the previous op wrote from cache (measured,
-# 224x224x3 batch of 64, same run: 2 MiB bands 123-139 ms, 8 MiB 183-221 ms;
-# 1024x1024x3 batch of 8: 399 vs 516 ms). On a GPU, where each op is a kernel
-# launch, bands stay at 8 MiB: they bound memory, not cache traffic.
+# Op by op (PyTorch) a batch is resampled a band of rows at a time: 2 MiB
+# bands on a CPU (a core's L2), 8 MiB on a GPU (docs/performance.md).
 _EAGER_BAND_VALUES = 1 << 19
 _EAGER_BAND_VALUES_GPU = 1 << 21
 
@@ -129,28 +123,8 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
                           strips)
 
 
-# XLA on a CPU writes a resample's output row after row. Where the matrices
-# turn rows (a rotation), one output row reads the source along a slanted
-# line that crosses up to a hundred source rows, each a separate stream for
-# the CPU's prefetchers, which follow a few dozen, so most first reads of a
-# source line wait on memory: on the ImageDataGenerator pipeline (2-core
-# CPU, 224x224x3 batch of 64, tensor input), switching rotation and shear on
-# adds 8.0 ms to a float32 batch and 3.3 ms to a uint8 one, whose 9.5 ms
-# without them are the same. Written in column strips instead (every row of
-# columns 0-31, then of 32-63, ...), a strip's reads cross a few source rows
-# at a time and stream. One transpose puts the strips back in row order,
-# and XLA fuses it with what follows (the colour layers); a conditional
-# whose two branches are the same keeps XLA from fusing the strips' loop
-# into that transpose (it would then iterate in row order again).
-#
-# Measured in one process, the pipeline with and without strips
-# interleaved: 1.13-1.23x on the float32 call paths (tensor or NumPy,
-# tf.function or eager). Strips of 16, 24, 28, 40 and 56 columns measured
-# 0.93-1.10x, so 32 it is. The transpose costs a pass, so rows are kept
-# where it cannot pay: matrices that keep rows rows (shift, zoom, shear
-# along x, flip: strips there were 5-6 ms slower), a source of fewer than
-# 4 bytes a value (uint8: 1.00x), eager op-by-op runs, a GPU, and output
-# widths that 32 does not divide.
+# Rotated float32 batches are written in column strips of this width under
+# XLA on a CPU, so that their slanted reads stream (docs/performance.md).
 _STRIP_WIDTH = 32
 
 
@@ -189,24 +163,11 @@ def _materialized(x, anchor):
                    lambda: tf.identity(x))
 
 
-# PyTorch's own bilinear resampler, ``grid_sample``, is one native kernel
-# (vectorised, multi-threaded, on a CPU or a GPU) where the keras.ops
-# formulation is about twenty ops per band of rows: measured on a 2-core
-# CPU, a 224x224x3 float32 batch of 64, 38 ms against 150 ms. It samples the
-# same bilinear surface with scipy's ``nearest`` ("border") and ``reflect``
-# ("reflection", half-sample symmetric) boundaries; ``constant`` is
-# ``nearest`` with the outside points filled afterwards, as in
-# :func:`_resample_rows`. ``wrap``, nearest-neighbour interpolation (its
-# rounding of halves differs) and other dtypes keep the reference path.
-#
-# It differs from the reference in two ways, both pinned by the tests: it
-# takes coordinates normalised to [-1, 1], so a sample point moves by up to
-# about one float32 rounding of its coordinate (an exact pixel centre may
-# come back 1e-5 px off, and blend in 1e-5 of a neighbour); and a neighbour
-# whose weight is zero still enters the sum, so a NaN or inf pixel reaches
-# the output pixels that sample exactly beside it, so a batch with one
-# takes the reference path. An image whose matrix is the identity comes
-# back unchanged.
+# On PyTorch, a finite float batch is resampled bilinearly by grid_sample,
+# one native kernel (docs/performance.md); the rest keeps the reference path.
+# It takes coordinates normalised to [-1, 1] (an exact pixel centre may come
+# back 1e-5 px off), and a neighbour of weight zero still enters the sum (a
+# batch holding a NaN or inf takes the reference path).
 _GRID_SAMPLE_MODES = {"nearest": "border", "reflect": "reflection",
                       "constant": "border"}
 _GRID_SAMPLE_DTYPES = ("float32", "float64")
