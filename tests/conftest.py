@@ -1,3 +1,4 @@
+import collections
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -8,6 +9,7 @@ import pytest  # noqa: E402
 
 from tests import layer_cases  # noqa: E402
 from tests.backend import BACKEND  # noqa: E402
+from tests.helpers import FULL  # noqa: E402
 
 
 @pytest.fixture
@@ -22,9 +24,29 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(config, items):
-    if BACKEND == "tensorflow":
+    if BACKEND != "tensorflow":
+        skip = pytest.mark.skip(
+            reason=f"TensorFlow only (backend is {BACKEND})")
+        for item in items:
+            if "tensorflow_only" in item.keywords:
+                item.add_marker(skip)
+    if FULL:
         return
-    skip = pytest.mark.skip(reason=f"TensorFlow only (backend is {BACKEND})")
+    # `make test` runs every k-th case of a test marked sampled(k), a
+    # fixed sample that spreads over each parametrized axis (k coprime to
+    # the axes' sizes); `make test-full` runs them all.
+    groups = collections.defaultdict(list)
     for item in items:
-        if "tensorflow_only" in item.keywords:
-            item.add_marker(skip)
+        marker = item.get_closest_marker("sampled")
+        if marker is not None:
+            groups[(item.module.__name__, item.originalname)].append(
+                (item, marker.args[0]))
+    dropped = set()
+    for group in groups.values():
+        for index, (item, every) in enumerate(group):
+            if index % every:
+                dropped.add(item)
+    if dropped:
+        config.hook.pytest_deselected(items=[i for i in items
+                                             if i in dropped])
+        items[:] = [i for i in items if i not in dropped]

@@ -7,10 +7,35 @@ import pytest
 
 from benchmarks import run
 from benchmarks import backend_paths
+from tests.helpers import FULL
 
 pytestmark = pytest.mark.tensorflow_only
 
 
+def test_benchmark_harness_on_the_pipeline_rows(tmp_path):
+    """`make test`: the harness end to end on the pipeline's rows at a tiny
+    size (measure, table, JSON, plot); the table's ratios are the JSON's
+    rates divided, row by row."""
+    results = run.run(sizes=[(2, 16)], reps=1, single=False,
+                      cpu_peers=False, out_dir=str(tmp_path), quiet=True,
+                      tf_data=False, dropin=False, eager=False)
+    rows = results["sizes"][0]["rows"]
+    names = [r["name"] for r in rows]
+    assert run.OURS in names and "keras 3 built-in stack" in names
+    saved = json.loads((tmp_path / f"{results['device']}.json").read_text())
+    assert saved["sizes"][0]["rows"] == rows
+    assert (tmp_path / f"{results['device']}.png").stat().st_size > 1000
+    table = run.format_table(results["sizes"][0]).splitlines()
+    ours = next(r for r in rows if r["name"] == run.OURS)["images_per_s"]
+    for r in rows:
+        if r["group"] != "pipeline":
+            continue
+        line = next(line for line in table if line.startswith(r["name"]))
+        printed = float(line.split()[-2].rstrip("x"))
+        assert abs(printed - ours / r["images_per_s"]) <= 0.006, line
+
+
+@pytest.mark.skipif(not FULL, reason="the whole harness: make test-full")
 def test_benchmark_runs_on_a_tiny_size(tmp_path):
     results = run.run(sizes=[(2, 16)], reps=1, out_dir=str(tmp_path),
                       quiet=True, tf_data=dict(batch_size=2, side=16,
@@ -80,9 +105,10 @@ def test_gpu_harness_runs_on_cpu_jax():
     r = results["roofline"]
     for key in ("copy_gb_per_s", "fused_gb_per_s", "keras_stack_images_per_s"):
         assert r[key] > 0
-    # Both shares come from the same device-timed loops.
-    assert abs(r["fused_share_of_copy_roofline"]
-               - r["fused_gb_per_s"] / r["copy_gb_per_s"]) < 1e-6
+    # The fused pipeline reads and writes the batch once, as the copy
+    # does, and computes besides: it cannot beat the measured copy by more
+    # than timing noise.
+    assert 0 < r["fused_share_of_copy_roofline"] < 1.5
     assert len(results["targets"]) == 3
 
 

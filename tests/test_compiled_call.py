@@ -80,6 +80,7 @@ def test_augment_is_one_compiled_call_given_uint8(monkeypatch, rng):
         out["segmentation_masks"].dtype) == "uint8"
 
 
+@pytest.mark.sampled(2)
 def test_single_layer_is_one_compiled_call(monkeypatch, rng, layer_case):
     spy = Spy(monkeypatch)
     layer = layer_case.make(seed=3)
@@ -200,6 +201,7 @@ def test_call_seeds_follow_keras_seed_generator(monkeypatch):
                                   before)
 
 
+@pytest.mark.sampled(2)
 def test_uint8_input_equals_float32_input(layer_case, rng):
     x = rng.integers(0, 256, (4, 24, 28, 3)).astype("uint8")
     as_uint8 = to_numpy(layer_case.make(seed=5)(x, training=True))
@@ -349,6 +351,7 @@ def _segments_output(layer, data, seed, compiled_run):
     return data
 
 
+@pytest.mark.sampled(2)
 def test_compiled_equals_op_by_op(layer_case, rng):
     """The compiled function and the same function run op by op (PyTorch,
     ``set_jit_augment(False)``) agree from the same seed, to round-off."""

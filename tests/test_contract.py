@@ -45,6 +45,7 @@ def fresh_interpreter():
     interpreter.close()
 
 
+@pytest.mark.sampled(2)
 def test_keras_file_round_trip_in_new_process(layer_case, rng, tmp_path,
                                               fresh_interpreter):
     model = small_cnn([layer_case.make(seed=11)])

@@ -75,7 +75,7 @@ LARGE = """
 def test_4096_squared_batch_of_two_peaks_under_4x_its_size(backend):
     # `make test`: 2048^2 (64 MB of input, past every cache); full: 4096^2.
     side = 4096 if FULL else 2048
-    out = run_python(f"SIDE = {side}\n" + LARGE,
+    out = run_python(LARGE.replace("SIDE", str(side)),
                      env={"KERAS_BACKEND": backend}, timeout=600)
     ratio = float(out.split("EXTRA")[-1])
     print(f"{backend}: peak extra memory {ratio:.2f}x the input")

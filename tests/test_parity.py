@@ -50,6 +50,7 @@ def idg_or_periodic(image, params, fill_mode, cval):
     return ref.scipy_affine(image, m, "wrap")
 
 
+@pytest.mark.sampled(3)
 @pytest.mark.parametrize("fill_mode", MODES)
 @pytest.mark.parametrize("name,make,params", GEOMETRIC,
                          ids=[g[0] for g in GEOMETRIC])
@@ -62,6 +63,7 @@ def test_geometric_equals_image_data_generator(rng, name, make, params,
     np.testing.assert_allclose(out, expected, atol=TOL, rtol=0)
 
 
+@pytest.mark.sampled(3)
 @pytest.mark.parametrize("fill_mode", MODES)
 @pytest.mark.parametrize("zh,zw", [(0.7, 1.25), (1.3, 0.9)])
 def test_zoom_aspect_equals_image_data_generator(rng, zh, zw, fill_mode):
@@ -116,6 +118,7 @@ def test_channel_shift_one_offset_matches_image_data_generator(rng):
         assert out.min() >= 0 and out.max() <= 255
 
 
+@pytest.mark.sampled(3)
 @pytest.mark.parametrize("fill_mode", MODES)
 @pytest.mark.parametrize("shape", [(24, 40), (37, 21)])
 def test_non_square_is_centred(rng, shape, fill_mode):

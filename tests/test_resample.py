@@ -184,6 +184,7 @@ def _spy_strips(monkeypatch):
 
 
 @backend.tensorflow_only
+@pytest.mark.sampled(3)
 @pytest.mark.parametrize("interpolation,order", [("bilinear", 1),
                                                  ("nearest", 0)])
 @pytest.mark.parametrize("fill_mode", MODES)

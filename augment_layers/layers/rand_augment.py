@@ -56,9 +56,11 @@ class _Policy(ColorAugmentation):
     def _magnitudes(self, t, slot, height, width):
         """The ``(B,)`` op index and signed magnitude of each image's op in
         ``slot`` (a scalar, possibly a loop counter)."""
-        op = ops.take(t["op"], slot, axis=1)
-        bins = ops.take(t["bin"], slot, axis=1)
-        sign = ops.take(t["sign"], slot, axis=1)
+        # Column ``slot`` by a mask (no gather: ``slot`` may be a loop
+        # counter).
+        pick = ops.arange(self.num_ops) == slot
+        op, bins, sign = (ops.sum(ops.where(pick[None], t[k], 0), axis=1)
+                          for k in ("op", "bin", "sign"))
         m = ops.zeros_like(sign)
         for k, name in enumerate(policy.OPS):
             value = policy.magnitude(name, bins, self.num_magnitude_bins,
