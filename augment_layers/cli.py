@@ -145,7 +145,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="train with and without augmentation")
     demo.add_argument("--out", default="demo_out")
-    demo.add_argument("--epochs", type=int, default=40)
+    demo.add_argument("--epochs", type=int, default=30)
     demo.add_argument("--limit", type=int, default=None,
                       help="use only this many images (for quick checks)")
     prev = sub.add_parser("preview", help="a grid of augmentations of IMAGE")
