@@ -25,10 +25,12 @@ def test_demo_shows_what_augmentation_buys(tmp_path):
                        seeds=(5,), verbose=0)
     (r,) = summary["per_seed"]
     plain, augmented = r["plain"], r["augmented"]
-    # Clearly better on the perturbed set: the full run's gap is about 0.3.
-    assert augmented["perturbed_accuracy"] > plain["perturbed_accuracy"] + 0.1
-    # About as good on the clean set (the full run: within 0.02).
-    assert augmented["clean_accuracy"] > plain["clean_accuracy"] - 0.06
+    # Clearly better on the perturbed set: 0.45-0.48 better over three
+    # seeds of this short run (0.46 in make demo's 30 epochs).
+    assert augmented["perturbed_accuracy"] > plain["perturbed_accuracy"] + 0.2
+    # Close on the clean set: 0.045-0.055 behind over three seeds of this
+    # short run (within 0.01 after make demo's 30 epochs).
+    assert augmented["clean_accuracy"] > plain["clean_accuracy"] - 0.1
     assert summary["keras_reload_equal"] and summary["savedmodel_equal"]
     for key in ("keras", "savedmodel", "preview"):
         assert os.path.exists(summary["files"][key])
@@ -36,7 +38,7 @@ def test_demo_shows_what_augmentation_buys(tmp_path):
     assert set(saved["results"]) == {"plain", "augmented"}
 
 
-SHORT_EPOCHS = 8
+SHORT_EPOCHS = 12
 
 
 def test_preview_returns_a_figure_with_n_axes(rng):
