@@ -193,7 +193,8 @@ def test_perspective_factor_is_the_chance_of_a_warp():
     t = to_numpy(layer.get_random_transformation((4000, 8, 8, 3))[
         "corner_shift"])
     warped = np.any(t != 0, axis=(1, 2))
-    assert abs(warped.mean() - 0.3) < 0.03
+    # 5 sigma of a share of 4,000 Bernoulli(0.3) draws: 5 * 0.0072.
+    assert abs(warped.mean() - 0.3) < 0.037
     assert np.abs(t).max() <= 0.25 + 1e-6
 
 

@@ -26,7 +26,8 @@ def test_erased_area_shares_stay_within_area_and_form_one_rectangle(rng):
     erased = np.all(out == 0, axis=-1)
     shares = erased.mean(axis=(1, 2))
     applied = shares > 0
-    assert abs(applied.mean() - 0.7) < 0.07
+    # 5 sigma of a share of 400 Bernoulli(0.7) draws: 5 * 0.0229.
+    assert abs(applied.mean() - 0.7) < 0.115
     assert np.all(shares[applied] >= 0.05) and np.all(shares[applied] <= 0.2)
     for mask in erased[applied][:50]:
         rows, cols = np.nonzero(mask)
@@ -70,7 +71,8 @@ def test_mixup_weights_are_beta_distributed(alpha):
     weights = np.concatenate([to_numpy(layer.get_random_transformation(
         (1000, 4, 4, 3))["weight"]) for _ in range(4)])
     assert np.all((weights >= 0) & (weights <= 1))
-    assert stats.kstest(weights, stats.beta(alpha, alpha).cdf).pvalue > 0.001
+    # p > 1e-6: beyond 5 sigma, so a new random stream does not re-roll it.
+    assert stats.kstest(weights, stats.beta(alpha, alpha).cdf).pvalue > 1e-6
 
 
 def test_cutmix_label_weights_equal_pasted_pixel_shares():
