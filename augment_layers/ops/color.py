@@ -10,13 +10,6 @@ from keras import KerasTensor
 from augment_layers.ops.dispatch import active_backend, ops
 
 
-def _per_image(param, images):
-    param = ops.cast(param, images.dtype)
-    while len(param.shape) < len(images.shape):
-        param = ops.expand_dims(param, -1 if len(param.shape) == 1 else 1)
-    return param
-
-
 def _per_image_channel(param, images):
     """``(B, C)`` -> ``(B, 1, 1, C)``; ``(B,)`` -> ``(B, 1, 1, 1)``."""
     param = ops.cast(param, images.dtype)
