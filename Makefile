@@ -38,7 +38,7 @@ PYTEST := $(PY) -m pytest -n 2 --dist loadfile -q -rs
 JAX_TESTS := tests/test_contract.py tests/test_reproducible.py
 TORCH_TESTS := $(JAX_TESTS) tests/test_resample.py tests/test_targets.py
 test: $(DEV_STAMP)
-	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=4 $(PYTEST) --durations=15
+	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 $(PYTEST) --durations=15
 	KERAS_BACKEND=jax $(PYTEST) -m "not tensorflow_only" $(JAX_TESTS)
 	KERAS_BACKEND=torch $(PYTEST) -m "not tensorflow_only" $(TORCH_TESTS)
 

@@ -19,7 +19,7 @@ def images(rng, shape=(6, 20, 24, 3)):
     return rng.uniform(0, 255, shape).astype("float32")
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(3)
 def test_identity_at_inference(layer_case, rng):
     layer = layer_case.make(seed=1)
     x = images(rng)
@@ -31,7 +31,7 @@ def test_identity_at_inference(layer_case, rng):
     assert not np.allclose(np.asarray(layer(x, training=True)), x)
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(3)
 def test_each_image_gets_its_own_parameters(layer_case, rng):
     layer = layer_case.make(seed=7)
     # Large enough that two nearest-neighbour rotations a fraction of a
@@ -84,7 +84,7 @@ def test_wrong_rank_is_a_clear_error(layer_case, rank_shape):
         layer(np.zeros(rank_shape, "float32"), training=True)
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(3)
 def test_single_image(layer_case, rng):
     layer = layer_case.make(seed=3)
     x = images(rng, (20, 24, 3))
@@ -110,7 +110,7 @@ def test_input_dtypes(layer_case, rng, dtype):
         np.asarray(keras.ops.cast(xt, "float32")))
 
 
-@pytest.mark.sampled(3)
+@pytest.mark.sampled(4)
 def test_mixed_float16_policy(layer_case, rng):
     keras.config.set_dtype_policy("mixed_float16")
     try:
@@ -129,7 +129,7 @@ def test_mixed_float16_policy(layer_case, rng):
         keras.config.set_dtype_policy("float32")
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(3)
 def test_channels_first_equals_channels_last(layer_case, rng):
     x = images(rng)
     last = layer_case.make(seed=5)
@@ -147,7 +147,7 @@ def test_channels_first_equals_channels_last(layer_case, rng):
     assert rebuilt.data_format == "channels_first"
 
 
-@pytest.mark.sampled(3)
+@pytest.mark.sampled(4)
 def test_unknown_height_width_batch(layer_case, rng):
     layer = layer_case.make(seed=2)
     model = keras.Sequential([keras.Input((None, None, 3)), layer,

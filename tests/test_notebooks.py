@@ -22,7 +22,7 @@ def test_there_are_four_notebooks():
                      "04_segmentation_and_detection.ipynb"]
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(4)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
 def test_notebook_executes(path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", ROOT)

@@ -91,7 +91,7 @@ def test_layer_properties(name):
     check()
 
 
-@pytest.mark.sampled(4)
+@pytest.mark.sampled(6)
 @pytest.mark.parametrize("name", sorted(S.LAYERS))
 @pytest.mark.parametrize("shape", [(2, 300, 500, 4), (1, 1, 1, 1), (0, 5, 7, 3)])
 def test_extreme_sizes(name, shape):
@@ -131,7 +131,7 @@ IDENTITY = {
 }
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(3)
 @pytest.mark.parametrize("cls", list(IDENTITY), ids=lambda c: c.__name__)
 def test_a_fixed_identity_transform_returns_the_input(cls):
     geometric = issubclass(cls, al.layers.GeometricAugmentation)

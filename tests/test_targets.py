@@ -75,7 +75,7 @@ def call(layer, data, training=True):
 
 
 # -- masks -------------------------------------------------------------------
-@pytest.mark.sampled(3)
+@pytest.mark.sampled(5)
 @pytest.mark.parametrize("fill_mode", MODES)
 @pytest.mark.parametrize("name", EVERY)
 def test_mask_equal_to_a_channel_follows_the_nearest_resampled_image(
