@@ -23,6 +23,29 @@ with _quiet():
     from augment_layers.layers import CutMix
     from augment_layers.layers import RandAugment
     from augment_layers.layers import TrivialAugmentWide
+    from augment_layers.layers import RandomBrightness
+    from augment_layers.layers import RandomContrast
+    from augment_layers.layers import RandomSaturation
+    from augment_layers.layers import RandomHue
+    from augment_layers.layers import RandomColorJitter
+    from augment_layers.layers import RandomGrayscale
+    from augment_layers.layers import RandomInvert
+    from augment_layers.layers import RandomSharpness
+    from augment_layers.layers import RandomColorDegeneration
+    from augment_layers.layers import RandomPosterization
+    from augment_layers.layers import Solarization
+    from augment_layers.layers import Equalization
+    from augment_layers.layers import AutoContrast
+    from augment_layers.layers import RandomGaussianBlur
+    from augment_layers.layers import RandomGaussianNoise
+    from augment_layers.layers import RandomTranslation
+    from augment_layers.layers import RandomZoom
+    from augment_layers.layers import RandomCrop
+    from augment_layers.layers import CenterCrop
+    from augment_layers.layers import RandomChoice
+    from augment_layers.layers import RandomApply
+    from augment_layers.layers import AutoAugment
+    from augment_layers.layers import AugMix
     from augment_layers.layers import Augment
     from augment_layers.layers import ApplyOp
     from augment_layers.layers import FeaturewiseNormalization
@@ -30,6 +53,7 @@ with _quiet():
     from augment_layers.layers import ZCAWhitening
     from augment_layers.layers import adapt
     from augment_layers.migration import from_image_data_generator
+    from augment_layers.keras_migration import from_keras
     from augment_layers.image import ImageDataGenerator
     from augment_layers.preview import preview
     from augment_layers.ops import registered as _registered_ops  # noqa: F401

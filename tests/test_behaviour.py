@@ -8,6 +8,7 @@ import pytest
 
 import augment_layers as al
 from tests.backend import BACKEND, to_numpy
+from tests.layer_cases import expected_at_inference
 
 GEOMETRIC_CLASSES = [al.RandomShift, al.RandomShear, al.RandomZoomAspect,
                      al.RandomRotation, al.RandomFlip]
@@ -23,16 +24,25 @@ def images(rng, shape=(6, 20, 24, 3)):
 def test_identity_at_inference(layer_case, rng):
     layer = layer_case.make(seed=1)
     x = images(rng)
+    # The input itself; for the layers that act at inference, what they do
+    # then (a crop, AutoContrast, Equalization).
+    expected = expected_at_inference(layer, x)
     for training in (False, None):
-        np.testing.assert_array_equal(np.asarray(layer(x, training=training)), x)
-    np.testing.assert_array_equal(np.asarray(layer(x)), x)
+        np.testing.assert_allclose(np.asarray(layer(x, training=training)),
+                                   expected, atol=1e-3, rtol=0)
+    np.testing.assert_allclose(np.asarray(layer(x)), expected, atol=1e-3,
+                               rtol=0)
     model = keras.Sequential([keras.Input((20, 24, 3)), layer])
-    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
-    assert not np.allclose(np.asarray(layer(x, training=True)), x)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected,
+                               atol=1e-3, rtol=0)
+    out = np.asarray(layer(x, training=True))
+    assert out.shape != x.shape or not np.allclose(out, x)
 
 
 @pytest.mark.sampled(3)
 def test_each_image_gets_its_own_parameters(layer_case, rng):
+    if layer_case.deterministic:
+        pytest.skip("no randomness: every image gets the same")
     layer = layer_case.make(seed=7)
     # Large enough that two nearest-neighbour rotations a fraction of a
     # degree apart still differ somewhere.
@@ -42,7 +52,9 @@ def test_each_image_gets_its_own_parameters(layer_case, rng):
     # A flip has only 4 outcomes; a policy draws among 14 ops, several
     # without a magnitude (Identity, AutoContrast, Equalize), so two images
     # may legitimately match; everything else is continuous.
-    if "Flip" in layer_case.id:
+    if layer_case.min_distinct < 16:
+        assert len(distinct) >= layer_case.min_distinct
+    elif "Flip" in layer_case.id:
         assert len(distinct) >= 3
     elif "Augment" in layer_case.id:
         assert len(distinct) >= 8
@@ -66,6 +78,8 @@ def test_same_seed_same_output(layer_case, rng):
     for _ in range(2):  # the same call sequence, twice
         np.testing.assert_array_equal(np.asarray(a(x, training=True)),
                                       np.asarray(b(x, training=True)))
+    if layer_case.deterministic:
+        return
     c = layer_case.make(seed=43)
     assert not np.array_equal(np.asarray(a(x, training=True)),
                               np.asarray(c(x, training=True)))
@@ -89,8 +103,10 @@ def test_single_image(layer_case, rng):
     layer = layer_case.make(seed=3)
     x = images(rng, (20, 24, 3))
     out = layer(x, training=True)
-    assert tuple(out.shape) == (20, 24, 3)
-    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    expected = expected_at_inference(layer, x[None])[0]
+    assert tuple(out.shape) == expected.shape
+    np.testing.assert_allclose(np.asarray(layer(x, training=False)),
+                               expected, atol=1e-3, rtol=0)
 
 
 @pytest.mark.sampled(5)
@@ -103,11 +119,12 @@ def test_input_dtypes(layer_case, rng, dtype):
     out = layer(xt, training=True)
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
     out = np.asarray(out)
-    assert out.shape == x.shape and np.all(np.isfinite(out))
+    as_float = np.asarray(keras.ops.cast(xt, "float32"))
+    expected = expected_at_inference(layer, as_float)
+    assert out.shape == expected.shape and np.all(np.isfinite(out))
     inference = layer(xt, training=False)
-    np.testing.assert_array_equal(
-        np.asarray(inference),
-        np.asarray(keras.ops.cast(xt, "float32")))
+    np.testing.assert_allclose(np.asarray(inference), expected, atol=1e-3,
+                               rtol=0)
 
 
 @pytest.mark.sampled(4)

@@ -89,7 +89,7 @@ def test_single_layer_is_one_compiled_call(monkeypatch, rng, layer_case):
     # RandAugment/TrivialAugmentWide: the resample, then the colour ops that
     # read whole images, as two calls (see BaseAugmentation.pointwise).
     expected = ["uint8", "float32"] if layer_case.id in (
-        "RandAugment", "TrivialAugmentWide") else ["uint8"]
+        "RandAugment", "TrivialAugmentWide", "AutoAugment") else ["uint8"]
     assert spy.calls == expected
 
 
@@ -363,9 +363,15 @@ def test_compiled_equals_op_by_op(layer_case, rng):
     fast = _segments_output(layer, data, seed, True)
     plain = _segments_output(layer, data, seed, False)
     # XLA's fused float32 arithmetic rounds differently in the last bits;
-    # another draw would move pixels by tens.
-    np.testing.assert_allclose(to_numpy(fast["images"]),
-                               to_numpy(plain["images"]), atol=1e-2)
+    # another draw would move pixels by tens. AugMix posterizes and
+    # equalizes interpolated values: one that lands on the other side of
+    # an integer moves by a level times its chain's share (a few pixels).
+    fast, plain = to_numpy(fast["images"]), to_numpy(plain["images"])
+    if layer_case.id == "AugMix":
+        assert np.mean(np.abs(fast - plain) > 1e-2) < 0.1
+        np.testing.assert_allclose(fast, plain, atol=2.0)
+    else:
+        np.testing.assert_allclose(fast, plain, atol=1e-2)
 
 
 ARRAYS = {

@@ -19,8 +19,8 @@ def test_all_layers_stacked_under_xla(rng):
         case.make(seed=i) for i, case in enumerate(layer_cases.CASES)])
     x = rng.uniform(0, 255, (4, 32, 32, 3)).astype("float32")
     out = to_numpy(jit_layer_call(stack, x))
-    assert out.shape == x.shape and np.all(np.isfinite(out))
-    assert not np.allclose(out, x)
+    assert out.shape == tuple(stack.compute_output_shape(x.shape))
+    assert np.all(np.isfinite(out))
     # Really compiled: XLA's HLO exists for the whole stack.
     assert "gather" in layer_hlo(stack, x)
 

@@ -190,9 +190,12 @@ class BaseAugmentation(ImageLayer):
     """
 
     # -- the layer contract: what the executor reads, declared per class ---
-    #: The layer moves pixels by per-image matrices (fused with its
-    #: geometric neighbours into one resample).
+    #: The layer moves pixels (it resamples, or holds a layer that does).
     resamples = False
+    #: The layer's work is per-image matrices
+    #: (:meth:`GeometricAugmentation.transformation_matrix`), composed with
+    #: its geometric neighbours' into one resample.
+    composes_matrices = False
     #: Each output pixel depends only on the same input pixel (a colour
     #: change). False for means, histograms, neighbourhoods or other images
     #: of the batch: after a resample such a layer starts a new compiled
@@ -423,6 +426,7 @@ class GeometricAugmentation(BaseAugmentation):
                 self.mask_fill_value)
 
     resamples = True
+    composes_matrices = True
 
     # The resample's output ``(height, width)`` as Python ints; None where
     # it keeps the input's size (a resized crop says otherwise).

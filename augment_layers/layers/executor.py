@@ -34,9 +34,8 @@ from typing import Any
 
 from augment_layers.layers import draws
 from augment_layers.layers import targets
-from augment_layers.layers.base import (BaseAugmentation,
-                                        GeometricAugmentation,
-                                        geometric_run, reads_wide_values)
+from augment_layers.layers.base import (BaseAugmentation, geometric_run,
+                                        reads_wide_values)
 from augment_layers.ops.compile import compiled
 from augment_layers.ops.dispatch import ops
 
@@ -125,7 +124,7 @@ def plan_of(layers):
             continue
         member = Member(position, len(members), layer)
         members.append(member)
-        if isinstance(layer, GeometricAugmentation):
+        if layer.composes_matrices:
             wanted = layer.resample_options
             current = [m.layer.resample_options for m in run
                        if m.layer.resample_options is not None]

@@ -25,6 +25,8 @@ class _Policy(ColorAugmentation):
     """
 
     wide = False
+    #: The ops an image may draw (indices into this tuple).
+    op_names = policy.OPS
 
     def __init__(self, num_ops, num_magnitude_bins, interpolation="nearest",
                  fill_value=0.0, bounding_box_format=None, mask_fill_value=0,
@@ -62,7 +64,7 @@ class _Policy(ColorAugmentation):
         op, bins, sign = (ops.sum(ops.where(pick[None], t[k], 0), axis=1)
                           for k in ("op", "bin", "sign"))
         m = ops.zeros_like(sign)
-        for k, name in enumerate(policy.OPS):
+        for k, name in enumerate(self.op_names):
             value = policy.magnitude(name, bins, self.num_magnitude_bins,
                                      height, width, self.wide)
             if name in policy.SIGNED:
@@ -79,7 +81,8 @@ class _Policy(ColorAugmentation):
             step = affine.identity(batch)
             for name in policy.GEOMETRIC:
                 step = ops.where(
-                    (op == policy.index_of(name))[:, None, None],
+                    (op == policy.index_of(name, self.op_names))[:, None,
+                                                                 None],
                     policy.geometric_matrix(name, m, height, width), step)
             return affine.compose(matrices, step)
 
@@ -93,9 +96,11 @@ class _Policy(ColorAugmentation):
 
         def slot_colour(slot, x):
             op, m = self._magnitudes(t, slot, shape[1], shape[2])
-            for name in policy.COLOUR:
-                x = ops.where((op == policy.index_of(name))[:, None, None,
-                                                            None],
+            for name in self.op_names:
+                if name not in policy.COLOUR + ("Invert",):
+                    continue
+                x = ops.where((op == policy.index_of(name, self.op_names))[
+                    :, None, None, None],
                               policy.colour_op(name, x, m), x)
             return x
 
@@ -230,3 +235,58 @@ class TrivialAugmentWide(_Policy):
         n = self.num_magnitude_bins
         return ops.minimum(ops.cast(ops.floor(rng.uniform(
             batch_size, 0.0, float(n), per_image=(1,))), "int32"), n - 1)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class AutoAugment(_Policy):
+    """AutoAugment (Cubuk et al., 2019), torchvision's ImageNet policy: each
+    image draws one of the 25 sub-policies, and each of its two steps acts
+    with the step's probability at the step's magnitude (of 10 bins, a
+    random sign where the op has one), torchvision's ranges and PIL
+    definitions. Vectorised and compiled like :class:`RandAugment`: the
+    geometric steps of an image compose into one resample, before its
+    colour steps.
+
+    Args:
+        policy: ``"imagenet"`` (the one policy shipped).
+        interpolation: ``"nearest"`` (torchvision's default) or
+            ``"bilinear"``.
+        fill_value, value_range, bounding_box_format, mask_fill_value,
+            seed, data_format: see :class:`RandAugment`.
+    """
+
+    op_names = policy.AUTO_OPS
+    _POLICIES = {"imagenet": policy.IMAGENET_POLICY}
+
+    def __init__(self, policy="imagenet", **kwargs):
+        kwargs.pop("num_magnitude_bins", None)
+        super().__init__(2, 10, **kwargs)
+        self.policy = v.check_choice("policy", policy,
+                                     tuple(self._POLICIES))
+
+    def random_parameters(self, shape, rng):
+        b = shape[0]
+        table = self._POLICIES[self.policy]
+        n = len(table)
+        op_table = ops.convert_to_tensor(
+            [[policy.index_of(s[0], self.op_names) for s in sub]
+             for sub in table], "int32")
+        p_table = ops.convert_to_tensor([[s[1] for s in sub]
+                                         for sub in table], "float32")
+        bin_table = ops.convert_to_tensor([[s[2] or 0 for s in sub]
+                                           for sub in table], "int32")
+        sub = ops.minimum(ops.cast(ops.floor(rng.uniform(b, 0.0, float(n))),
+                                   "int32"), n - 1)
+        applied = rng.uniform(b, 0.0, 1.0, per_image=(2,)) < ops.take(
+            p_table, sub, axis=0)
+        op = ops.where(applied, ops.take(op_table, sub, axis=0), 0)
+        sign = ops.where(rng.uniform(b, 0.0, 1.0, per_image=(2,)) < 0.5,
+                         -1.0, 1.0)
+        return {"op": op, "sign": sign, "bin": ops.take(bin_table, sub,
+                                                        axis=0)}
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("num_magnitude_bins", None)
+        config["policy"] = self.policy
+        return config

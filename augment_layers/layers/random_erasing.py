@@ -4,6 +4,7 @@ import keras
 
 from augment_layers.layers import validation as v
 from augment_layers.layers.base import PACKAGE, BaseAugmentation
+from augment_layers.ops import color
 from augment_layers.ops import mixing
 from augment_layers.ops.dispatch import ops
 
@@ -22,12 +23,21 @@ class RandomErasing(BaseAugmentation):
     rounded size keeps the erased share within ``area``. Targets pass
     through: masks are left alone, as the image's labels are.
 
+    ``side_range`` switches to Keras's ``RandomErasing`` rectangle: each
+    side a fraction ``sqrt(U(side_range))`` of the image's, drawn apart
+    (Keras's ``scale``), placed continuously. ``value=None`` fills with
+    per-pixel Gaussian noise of standard deviation ``noise_std`` (Keras's
+    ``fill_value=None``, with ``noise_std`` its ``value_range[1]``).
+
     Args:
         probability: chance that an image is erased.
         area: ``(lo, hi)`` fractions of the image's area, ``0 < lo <= hi
             <= 1``.
         ratio: ``(lo, hi)`` aspect ratios (height / width), ``0 < lo <= hi``.
-        value: the fill value.
+        value: the fill value, or None for noise.
+        side_range: None (default), or ``(lo, hi)`` in ``(0, 1]``: Keras's
+            rectangle (replaces ``area`` and ``ratio``).
+        noise_std: the noise's standard deviation where ``value`` is None.
         seed, data_format: see :class:`BaseAugmentation`.
 
     Example:
@@ -35,7 +45,7 @@ class RandomErasing(BaseAugmentation):
     """
 
     def __init__(self, probability=0.5, area=(0.02, 0.33), ratio=(0.3, 3.3),
-                 value=0.0, **kwargs):
+                 value=0.0, *, side_range=None, noise_std=1.0, **kwargs):
         super().__init__(**kwargs)
         self.probability = v.check_probability("probability", probability)
         self.area = v.check_positive_pair("area", area)
@@ -43,11 +53,43 @@ class RandomErasing(BaseAugmentation):
             raise ValueError(f"`area` holds fractions, at most 1, received "
                              f"area={area!r}.")
         self.ratio = v.check_positive_pair("ratio", ratio)
-        self.value = v.check_number("value", value)
+        self.value = None if value is None else v.check_number("value",
+                                                                value)
+        self.side_range = None if side_range is None else \
+            v.check_positive_pair("side_range", side_range)
+        if self.side_range is not None and self.side_range[1] > 1.0:
+            raise ValueError(f"`side_range` holds fractions, at most 1, "
+                             f"received side_range={side_range!r}.")
+        self.noise_std = v.check_number("noise_std", noise_std)
+        if self.noise_std < 0:
+            raise ValueError(f"`noise_std` must be >= 0, received "
+                             f"noise_std={noise_std!r}.")
         self._config_ranges = {"area": v.as_config_range(area),
-                               "ratio": v.as_config_range(ratio)}
+                               "ratio": v.as_config_range(ratio),
+                               "side_range": v.as_config_range(side_range)}
 
     def random_parameters(self, shape, rng):
+        out = self._keras_rectangle(shape, rng) if self.side_range \
+            else self._rectangle(shape, rng)
+        if self.value is None:
+            pixels = tuple(shape[1:])
+            out["noise"] = color.normal(
+                rng.uniform(shape[0], 0.0, 1.0, per_image=pixels),
+                rng.uniform(shape[0], 0.0, 1.0, per_image=pixels))
+        return out
+
+    def _keras_rectangle(self, shape, rng):
+        b = shape[0]
+        h = ops.cast(shape[1], "float32")
+        w = ops.cast(shape[2], "float32")
+        side = ops.sqrt(rng.uniform(b, *self.side_range, per_image=(2,)))
+        ew, eh = side[:, 0] * w, side[:, 1] * h
+        x0 = rng.uniform(b, 0.0, 1.0) * (w - ew)
+        y0 = rng.uniform(b, 0.0, 1.0) * (h - eh)
+        return {"x0": x0, "y0": y0, "width": ew, "height": eh,
+                "apply": rng.bernoulli(b, self.probability)}
+
+    def _rectangle(self, shape, rng):
         b = shape[0]
         h = ops.cast(shape[1], "float32")
         w = ops.cast(shape[2], "float32")
@@ -73,11 +115,14 @@ class RandomErasing(BaseAugmentation):
                 "width": ew, "height": eh, "apply": apply}
 
     def transform_images(self, images, t):
+        value = self.value if self.value is not None else \
+            ops.cast(t["noise"], images.dtype) * self.noise_std
         return mixing.erase(images, t["x0"], t["y0"], t["width"],
-                            t["height"], t["apply"], self.value)
+                            t["height"], t["apply"], value)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"probability": self.probability, "value": self.value})
+        config.update({"probability": self.probability, "value": self.value,
+                       "noise_std": self.noise_std})
         config.update(self._config_ranges)
         return config

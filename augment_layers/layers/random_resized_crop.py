@@ -105,26 +105,27 @@ class RandomResizedCrop(GeometricAugmentation):
 
     def infer(self, data):
         """``Resizing(height, width, crop_to_aspect_ratio=True)``."""
-        shape = ops.shape(data[targets.IMAGES])
-        b, h, w = shape[0], shape[1], shape[2]
-        hf, wf = ops.cast(h, "float32"), ops.cast(w, "float32")
-        # Keras's rule, in whole pixels: the largest centred crop of the
-        # target's aspect ratio.
-        crop_h = ops.minimum(hf, ops.floor(wf * self.height / self.width))
-        crop_w = ops.minimum(wf, ops.floor(hf * self.width / self.height))
-        y0 = ops.floor((hf - crop_h) / 2.0)
-        x0 = ops.floor((wf - crop_w) / 2.0)
-        ones = ops.ones((b,), "float32")
-        matrices = affine.crop_and_resize(x0 * ones, y0 * ones,
-                                          crop_w * ones, crop_h * ones,
-                                          self.height, self.width)
-        moving = {k: data[k] for k in targets.MOVING if k in data}
-        return dict(data, **target_ops.warp(
-            moving, matrices, self.interpolation, "nearest", 0.0,
-            self.mask_fill_value, (self.height, self.width), False))
+        return resize_to_aspect(data, self.height, self.width,
+                                self.interpolation, self.mask_fill_value)
 
     def get_config(self):
         config = super().get_config()
         config.update({"height": self.height, "width": self.width})
         config.update(self._config_ranges)
         return config
+
+
+def resize_to_aspect(data, height, width, interpolation, mask_fill_value):
+    """``keras.layers.Resizing(height, width, crop_to_aspect_ratio=True)``
+    on the internal dict: Keras's whole-pixel centred crop of the output's
+    aspect ratio, resized; masks, boxes and keypoints follow."""
+    shape = ops.shape(data[targets.IMAGES])
+    y0, x0, crop_h, crop_w = affine.aspect_crop(shape[1], shape[2], height,
+                                                width)
+    ones = ops.ones((shape[0],), "float32")
+    matrices = affine.crop_and_resize(x0 * ones, y0 * ones, crop_w * ones,
+                                      crop_h * ones, height, width)
+    moving = {k: data[k] for k in targets.MOVING if k in data}
+    return dict(data, **target_ops.warp(
+        moving, matrices, interpolation, "nearest", 0.0, mask_fill_value,
+        (height, width), False))

@@ -181,3 +181,48 @@ def check_common_config(class_name, config):
         raise ValueError(
             f"{class_name}'s config: `dtype` must be a dtype name or a Keras "
             f"DTypePolicy, received dtype={dtype!r}.")
+
+
+def check_factor(name, value, bounds=(0.0, 1.0)):
+    """Keras's ``factor`` convention: a number ``f >= 0`` means
+    ``(max(-f, low), f)``: ``(0, f)`` where the bounds start at 0, ``(-f,
+    f)`` where they are ``(-1, 1)``; a pair ``(lo, hi)`` with ``lo <= hi``.
+    Both ends within ``bounds``."""
+    low, high = bounds
+    if _is_number(value):
+        _check_finite(name, value, value)
+        if value < 0:
+            raise ValueError(
+                f"`{name}` given as a number f means ({low:g} or -f, f) and "
+                f"must be >= 0, received {name}={value!r}.")
+        lo, hi = max(-float(value), low), float(value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            _is_number(v) for v in value):
+        for v in value:
+            _check_finite(name, v, value)
+        lo, hi = float(value[0]), float(value[1])
+        if lo > hi:
+            raise ValueError(
+                f"`{name}` given as a pair (lo, hi) needs lo <= hi, received "
+                f"{name}={value!r}.")
+    else:
+        raise ValueError(
+            f"`{name}` must be a number or a pair (lo, hi) of numbers, "
+            f"received {name}={value!r} of type {type(value).__name__}.")
+    if lo < low or hi > high:
+        raise ValueError(
+            f"`{name}` must stay within [{low:g}, {high:g}], received "
+            f"{name}={value!r}.")
+    return lo, hi
+
+
+def check_odd_size(name, value):
+    """A kernel size: an odd positive int, or a pair ``(height, width)`` of
+    them; returned as a pair."""
+    pair = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or any(isinstance(k, bool) or not isinstance(
+            k, numbers.Integral) or k < 1 or k % 2 == 0 for k in pair):
+        raise ValueError(
+            f"`{name}` must be an odd positive integer or a pair (height, "
+            f"width) of them, received {name}={value!r}.")
+    return int(pair[0]), int(pair[1])

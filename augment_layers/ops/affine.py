@@ -175,3 +175,17 @@ def crop_and_resize(x0, y0, crop_width, crop_height, out_height, out_width):
     zeros = ops.zeros_like(sx)
     return _stack_rows(sx, zeros, _as_float(x0) + 0.5 * sx - 0.5,
                        zeros, sy, _as_float(y0) + 0.5 * sy - 0.5)
+
+
+def aspect_crop(height, width, out_height, out_width):
+    """Keras's ``smart_resize`` window: the largest centred crop of the
+    output's aspect ratio, in whole pixels: ``(y0, x0, crop_height,
+    crop_width)`` as float32 scalars (``height``/``width`` may be
+    tensors)."""
+    hf, wf = _as_float(height), _as_float(width)
+    crop_h = ops.maximum(ops.minimum(
+        hf, ops.floor(wf * out_height / out_width)), 1.0)
+    crop_w = ops.maximum(ops.minimum(
+        wf, ops.floor(hf * out_width / out_height)), 1.0)
+    return (ops.floor((hf - crop_h) / 2.0), ops.floor((wf - crop_w) / 2.0),
+            crop_h, crop_w)

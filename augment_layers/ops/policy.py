@@ -160,33 +160,42 @@ def autocontrast(images):
     return ops.where(hi > lo, out, images)
 
 
-def equalize(images):
+def equalize(images, bins=256):
     """PIL's ``ImageOps.equalize``, per image and channel, on the 8-bit
-    values (``floor`` of the input)."""
+    values (``floor`` of the input). ``bins`` other than 256: the same
+    rule on ``bins`` levels (``floor(x (bins - 1) / 255)``), mapped back to
+    ``[0, 255]``."""
     shape = ops.shape(images)
     b, h, w, c = shape[0], shape[1], shape[2], shape[3]
-    values = ops.cast(ops.clip(ops.floor(images), 0.0, 255.0), "int32")
+    top = float(bins - 1)
+    levels = ops.clip(ops.floor(images), 0.0, 255.0)
+    if bins != 256:
+        levels = ops.floor(levels * (top / 255.0))
+    values = ops.cast(levels, "int32")
     rows = ops.reshape(ops.transpose(values, (0, 3, 1, 2)), (b * c, h * w))
     # Histograms as one segment sum (bincount needs its size at run time,
-    # which XLA refuses); rows * 256 + value is each pixel's bin.
-    row_ids = ops.arange(b * c, dtype="int32")[:, None] * 256
+    # which XLA refuses); rows * bins + value is each pixel's bin.
+    row_ids = ops.arange(b * c, dtype="int32")[:, None] * bins
     hist = ops.segment_sum(
         ops.reshape(ops.cast(ops.ones_like(rows), "float32"), (-1,)),
-        ops.reshape(rows + row_ids, (-1,)), num_segments=b * c * 256)
-    hist = ops.reshape(hist, (b * c, 256))
+        ops.reshape(rows + row_ids, (-1,)), num_segments=b * c * bins)
+    hist = ops.reshape(hist, (b * c, bins))
     # The count of the highest value present.
     present = ops.cast(hist > 0, "float32")
-    last = ops.argmax(present * ops.cast(ops.arange(256), "float32"), axis=1)
+    last = ops.argmax(present * ops.cast(ops.arange(bins), "float32"),
+                      axis=1)
     last_count = ops.take_along_axis(hist, last[:, None], axis=1)
     step = ops.floor((ops.sum(hist, axis=1, keepdims=True) - last_count)
-                     / 255.0)
+                     / top)
     before = ops.cumsum(hist, axis=1) - hist  # exclusive cumulative sum
     lut = ops.floor((ops.floor(step / 2.0) + before)
                     / ops.maximum(step, 1.0))
-    lut = ops.clip(lut, 0.0, 255.0)
-    identity = ops.cast(ops.arange(256), "float32")[None, :]
+    lut = ops.clip(lut, 0.0, top)
+    identity = ops.cast(ops.arange(bins), "float32")[None, :]
     lut = ops.where(step > 0, lut, identity)
     out = ops.take_along_axis(lut, rows, axis=1)
+    if bins != 256:
+        out = out * (255.0 / top)
     out = ops.transpose(ops.reshape(out, (b, c, h, w)), (0, 2, 3, 1))
     return ops.cast(out, images.dtype)
 
@@ -209,10 +218,75 @@ def colour_op(op, images, m):
         return solarize(images, m)
     if op == "AutoContrast":
         return autocontrast(images)
+    if op == "Invert":
+        return 255.0 - images
     return equalize(images)
 
 
-def index_of(op):
-    return OPS.index(op)
+def index_of(op, names=OPS):
+    return names.index(op)
+
+
+# AutoAugment (Cubuk et al., 2019): torchvision's ImageNet policy, 25
+# sub-policies of two (op, probability, magnitude bin of 10) steps.
+AUTO_OPS = OPS + ("Invert",)
+IMAGENET_POLICY = (
+    (("Posterize", 0.4, 8), ("Rotate", 0.6, 9)),
+    (("Solarize", 0.6, 5), ("AutoContrast", 0.6, None)),
+    (("Equalize", 0.8, None), ("Equalize", 0.6, None)),
+    (("Posterize", 0.6, 7), ("Posterize", 0.6, 6)),
+    (("Equalize", 0.4, None), ("Solarize", 0.2, 4)),
+    (("Equalize", 0.4, None), ("Rotate", 0.8, 8)),
+    (("Solarize", 0.6, 3), ("Equalize", 0.6, None)),
+    (("Posterize", 0.8, 5), ("Equalize", 1.0, None)),
+    (("Rotate", 0.2, 3), ("Solarize", 0.6, 8)),
+    (("Equalize", 0.6, None), ("Posterize", 0.4, 6)),
+    (("Rotate", 0.8, 8), ("Color", 0.4, 0)),
+    (("Rotate", 0.4, 9), ("Equalize", 0.6, None)),
+    (("Equalize", 0.0, None), ("Equalize", 0.8, None)),
+    (("Invert", 0.6, None), ("Equalize", 1.0, None)),
+    (("Color", 0.6, 4), ("Contrast", 1.0, 8)),
+    (("Rotate", 0.8, 8), ("Color", 1.0, 2)),
+    (("Color", 0.8, 8), ("Solarize", 0.8, 7)),
+    (("Sharpness", 0.4, 7), ("Invert", 0.6, None)),
+    (("ShearX", 0.6, 5), ("Equalize", 1.0, None)),
+    (("Color", 0.4, 0), ("Equalize", 0.6, None)),
+    (("Equalize", 0.4, None), ("Solarize", 0.2, 4)),
+    (("Solarize", 0.6, 5), ("AutoContrast", 0.6, None)),
+    (("Invert", 0.6, None), ("Equalize", 1.0, None)),
+    (("Color", 0.6, 4), ("Contrast", 1.0, 8)),
+    (("Equalize", 0.8, None), ("Equalize", 0.6, None)),
+)
+
+# AugMix (Hendrycks et al., 2020): torchvision's op set and largest
+# magnitudes (its ``_augmentation_space``); the enhancement ops join with
+# ``all_ops``.
+AUGMIX_OPS = ("Identity", "AutoContrast", "Equalize", "Posterize", "Rotate",
+              "Solarize", "ShearX", "ShearY", "TranslateX", "TranslateY")
+AUGMIX_ALL_OPS = AUGMIX_OPS + ("Brightness", "Color", "Contrast",
+                               "Sharpness")
+
+
+def augmix_magnitude(op, unit, height, width):
+    """The magnitude of ``op`` at ``unit`` (``(B,)`` in ``[0, 1]``: the
+    fraction of its largest), unsigned: shear 0.3, translation a third of
+    the size, rotation 30 degrees, enhancement 0.9, posterize 4 bits down
+    to 0, solarize threshold 255 down to 0."""
+    unit = ops.cast(unit, "float32")
+    if op in ("ShearX", "ShearY"):
+        return 0.3 * unit
+    if op == "TranslateX":
+        return unit * ops.cast(width, "float32") / 3.0
+    if op == "TranslateY":
+        return unit * ops.cast(height, "float32") / 3.0
+    if op == "Rotate":
+        return 30.0 * unit
+    if op in ("Brightness", "Color", "Contrast", "Sharpness"):
+        return 0.9 * unit
+    if op == "Posterize":
+        return 4.0 - ops.round(4.0 * unit)
+    if op == "Solarize":
+        return 255.0 * (1.0 - unit)
+    return 0.0 * unit
 
 
