@@ -96,13 +96,21 @@ def _perspective(layer):
         data_format=c["data_format"])
 
 
+# Keras stores a number f as (-f, f) for these, against their documented
+# (0, f): the documented meaning wins.
+_ONE_SIDED = ("RandomSaturation", "RandomColorDegeneration")
+
+
 def _same(layer):
-    cls = getattr(al, type(layer).__name__)
+    name = type(layer).__name__
     config = _config(layer)
     for key in list(config):
         if isinstance(config[key], tuple):
             config[key] = list(config[key])
-    return cls(**config)
+    factor = config.get("factor")
+    if name in _ONE_SIDED and isinstance(factor, list) and factor[0] < 0:
+        config["factor"] = [0.0, factor[1]]
+    return getattr(al, name)(**config)
 
 
 _CONVERTERS = {"RandomRotation": _rotation, "RandomFlip": _flip,

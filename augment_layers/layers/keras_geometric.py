@@ -114,6 +114,9 @@ class _Crop(GeometricAugmentation):
     """A crop to ``(height, width)``: an output size and a matrix."""
 
     acts_at_inference = True
+    # The window lies inside the image: any neighbour's fill and
+    # interpolation will do, so a crop fuses with whatever surrounds it.
+    resample_options = None
 
     def __init__(self, height, width, **kwargs):
         super().__init__(**kwargs)
@@ -157,7 +160,9 @@ class RandomCrop(_Crop):
     """Keras's ``RandomCrop``: a ``(height, width)`` window at a whole-pixel
     place drawn per image (Keras 3.15 draws one per batch). An input smaller
     than the window, and every input at inference, goes through
-    ``keras.layers.Resizing(height, width, crop_to_aspect_ratio=True)``.
+    ``keras.layers.Resizing(height, width, crop_to_aspect_ratio=True)``, as
+    Keras documents (Keras 3.15's code cuts a window of the target's size
+    from a smaller input and stretches it).
 
     Args:
         height, width: the output size.
