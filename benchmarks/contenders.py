@@ -311,3 +311,34 @@ def pipeline_contenders(cpu_peers=True):
         except ImportError:
             pass
     return out
+
+
+KERAS_LAYERS_SIZE = (32, 128)  # (batch, side) of the Keras-layer rows
+
+
+def _colour_stack(module):
+    return [module.RandomBrightness(0.2), module.RandomContrast(0.3),
+            module.RandomSaturation((0.3, 0.7)), module.RandomHue(0.2),
+            module.RandomGaussianBlur(1.0, 3, 1.0)]
+
+
+def keras_layer_pairs():
+    """Keras's image layers against ours, the same arguments: a colour
+    stack, AugMix, and a Keras preprocessing Sequential against its
+    ``from_keras`` conversion (issue 27's targets)."""
+    L = keras.layers
+    stack = keras.Sequential([
+        L.RandomFlip("horizontal"), L.RandomRotation(0.05),
+        L.RandomTranslation(0.1, 0.1), L.RandomZoom(0.1),
+        L.RandomContrast(0.2)])
+    pairs = [("keras:colour", "colour stack (brightness, contrast, "
+              "saturation, hue, blur)", al.Augment(_colour_stack(al)),
+              keras.Sequential(_colour_stack(L))),
+             ("keras:augmix", "AugMix", al.AugMix(), L.AugMix()),
+             ("keras:from_keras", "flip, rotation, translation, zoom, "
+              "contrast", al.from_keras(stack), stack)]
+    out = []
+    for group, what, ours, theirs in pairs:
+        out.append((f"ours: {what}", group, _compiled_call(ours)))
+        out.append((f"keras: {what}", group, _compiled_call(theirs)))
+    return out

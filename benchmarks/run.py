@@ -130,7 +130,8 @@ def eager_results(batch_size=64, side=224, reps=5):
 
 
 def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
-        plot=True, quiet=False, tf_data=None, dropin=None, eager=None):
+        plot=True, quiet=False, tf_data=None, dropin=None, eager=None,
+        keras_layers_size=None):
     """``tf_data``, ``dropin``, ``eager``: kwargs of :func:`tf_data_results`,
     :func:`benchmarks.dropin.rows` and :func:`eager_results` (None: the
     defaults, 224²; False: none of those rows)."""
@@ -166,6 +167,18 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
                                  "rows": rows})
         if not quiet:
             print(format_table(results["sizes"][-1]))
+    if single:
+        b, side = keras_layers_size or C.KERAS_LAYERS_SIZE
+        batch = rng.uniform(0, 255, (b, side, side, 3)).astype("float32")
+        entries = C.keras_layer_pairs()
+        secs, _ = measure(entries, batch, reps)
+        results["keras_layers"] = {
+            "batch": b, "side": side,
+            "rows": [{"name": name, "group": group,
+                      "images_per_s": b / secs[name]}
+                     for name, group, _ in entries]}
+        if not quiet:
+            print(format_keras_layers(results["keras_layers"]))
     if tf_data is not False:
         results["tf_data"] = tf_data_results(**(tf_data or {}))
         if not quiet:
@@ -182,6 +195,8 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
             for entry in results["eager_backends"]:
                 print(format_eager(entry))
     results["targets"] = check_targets(results)
+    results["targets"] += check_keras_layer_targets(results.get(
+        "keras_layers"))
     if not quiet:
         for line in results["targets"]:
             print(line)
@@ -214,6 +229,20 @@ def format_table(size):
         ratio = ref["images_per_s"] / r["images_per_s"]
         lines.append(f"{r['name']:44s} {r['images_per_s']:10.1f} "
                      f"{ratio:7.2f}x {r['peak_extra_rss_mb']:18.1f}")
+    return "\n".join(lines)
+
+
+def format_keras_layers(entry):
+    """Ours against Keras's same layers: rate, and ours/theirs per pair."""
+    lines = [f"\nKeras's image layers: batch {entry['batch']} at "
+             f"{entry['side']}x{entry['side']}x3 float32, in a tf.function",
+             f"{'contender':60s} {'images/s':>10s} {'ours/it':>8s}"]
+    ours = {r["group"]: r for r in entry["rows"]
+            if r["name"].startswith("ours")}
+    for r in entry["rows"]:
+        ratio = ours[r["group"]]["images_per_s"] / r["images_per_s"]
+        lines.append(f"{r['name']:60s} {r['images_per_s']:10.1f} "
+                     f"{ratio:7.2f}x")
     return "\n".join(lines)
 
 
@@ -318,6 +347,29 @@ def _rate(size, name):
         if r["name"] == name:
             return r["images_per_s"]
     return None
+
+
+KERAS_LAYER_TARGETS = {"keras:colour": 3.0, "keras:augmix": 3.0,
+                       "keras:from_keras": 5.0}
+
+
+def check_keras_layer_targets(entry):
+    """Issue 27's targets: ours against Keras's same layers, same run."""
+    if not entry:
+        return []
+    lines = []
+    for group, factor in KERAS_LAYER_TARGETS.items():
+        rows = [r for r in entry["rows"] if r["group"] == group]
+        if len(rows) != 2:
+            continue
+        mine = next(r for r in rows if r["name"].startswith("ours"))
+        theirs = next(r for r in rows if not r["name"].startswith("ours"))
+        ratio = mine["images_per_s"] / theirs["images_per_s"]
+        lines.append(f"[{'PASS' if ratio >= factor else 'MISS'}] {group} at "
+                     f"{entry['side']}², batch {entry['batch']}: "
+                     f"{theirs['name'][len('keras: '):]}: {ratio:.2f}x "
+                     f"(target {factor}x)")
+    return lines
 
 
 def check_targets(results):
@@ -433,7 +485,8 @@ def main(argv=None):
         if args.tiny else None
     eager = dict(batch_size=4, side=32, reps=1) if args.tiny else None
     run(sizes=sizes, reps=args.reps, out_dir=args.out, tf_data=tf_data,
-        dropin=dropin, eager=eager)
+        dropin=dropin, eager=eager,
+        keras_layers_size=(4, 32) if args.tiny else None)
 
 
 if __name__ == "__main__":

@@ -42,11 +42,17 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
                                                batches=2, reps=1),
                       dropin=dict(batch_size=2, side=16, batches=2, reps=1,
                                   files=4),
-                      eager=dict(batch_size=2, side=16, reps=1))
+                      eager=dict(batch_size=2, side=16, reps=1),
+                      keras_layers_size=(2, 16))
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert run.OURS in names and "keras 3 built-in stack" in names
     assert any(r["group"].startswith("single:") for r in
                results["sizes"][0]["rows"])
+    # Keras's layers against ours (issue 27), ratios as printed.
+    entry = results["keras_layers"]
+    assert {r["group"] for r in entry["rows"]} == set(
+        run.KERAS_LAYER_TARGETS)
+    assert len(run.check_keras_layer_targets(entry)) == 3
     files = {p.name for p in tmp_path.iterdir()}
     assert f"{results['device']}.json" in files
     assert f"{results['device']}.png" in files
@@ -119,3 +125,21 @@ def test_spec_bandwidth_names_the_cards():
     assert gpu.spec_bandwidth("NVIDIA H200") == 4800.0
     assert gpu.spec_bandwidth("NVIDIA H100 PCIe") == 2000.0
     assert gpu.spec_bandwidth("cpu") is None
+
+
+def test_keras_layer_targets_are_same_run_ratios():
+    """The PASS/MISS lines divide the two rows' rates of each pair."""
+    entry = {"batch": 32, "side": 128, "rows": [
+        {"name": "ours: AugMix", "group": "keras:augmix",
+         "images_per_s": 600.0},
+        {"name": "keras: AugMix", "group": "keras:augmix",
+         "images_per_s": 300.0},
+        {"name": "ours: colour", "group": "keras:colour",
+         "images_per_s": 900.0},
+        {"name": "keras: colour", "group": "keras:colour",
+         "images_per_s": 200.0}]}
+    lines = run.check_keras_layer_targets(entry)
+    assert lines[0].startswith("[PASS] keras:colour") and "4.50x" in lines[0]
+    assert lines[1].startswith("[MISS] keras:augmix") and "2.00x" in lines[1]
+    table = run.format_keras_layers(entry)
+    assert "2.00x" in table and "4.50x" in table

@@ -12,6 +12,10 @@ from augment_layers.ops import sampling
 from augment_layers.ops.dispatch import ops
 
 
+# The ops that read more than their pixel (a histogram, a neighbourhood).
+_COSTLY = ("Equalize", "Sharpness", "AutoContrast")
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class AugMix(ColorAugmentation):
     """AugMix (Hendrycks et al., 2020), per image, compiled.
@@ -133,11 +137,20 @@ class AugMix(ColorAugmentation):
         def slot_colour(slot, x):
             op, m = self._slot(t, chain, slot, h, w)
             for name in self.op_names:
-                if name in policy.COLOUR:
-                    x = ops.where(
-                        (op == policy.index_of(name, self.op_names))[
-                            :, None, None, None],
-                        policy.colour_op(name, x, m), x)
+                if name not in policy.COLOUR:
+                    continue
+                chosen = op == policy.index_of(name, self.op_names)
+
+                def apply(x=x, name=name, chosen=chosen):
+                    return ops.where(chosen[:, None, None, None],
+                                     policy.colour_op(name, x, m), x)
+
+                if name in _COSTLY:
+                    # Histograms and neighbourhoods only where some image
+                    # of the batch chose them (the same values).
+                    x = ops.cond(ops.any(chosen), apply, lambda x=x: x)
+                else:
+                    x = apply()
             return x
 
         return _slots(self.chain_depth, slot_colour, x)

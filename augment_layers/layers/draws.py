@@ -319,3 +319,33 @@ if backend.backend() == "torch":  # wrapped once, outside any compiled code
     import torch
 
     _torch_hash_uniform = torch.compiler.disable(_torch_hash_uniform)
+
+
+def materialize(parameters):
+    """The per-image parameters, computed once before the pixels use them.
+
+    XLA fuses cheap element-wise producers into their consumers, so a
+    parameter computed from the counter hash (thirty-odd integer ops) and
+    read by every pixel of its image was recomputed for every pixel: a
+    random hue turn took eight times as long as a fixed one. A reduction
+    is never duplicated into its consumers: each small leaf (rank 3 or
+    less) goes through a sum with a zero, which leaves its value exactly as
+    it was (the same bits) and makes XLA compute it once. Larger leaves (a
+    noise field) are per pixel anyway and pass as they are."""
+    from keras import backend as keras_backend
+
+    if keras_backend.backend() == "torch":
+        return parameters  # no fusion to fear
+
+    def once(value):
+        if not hasattr(value, "shape") or len(value.shape) > 3:
+            return value
+        dtype = keras_backend.standardize_dtype(value.dtype)
+        work = ops.cast(value, "int32") if dtype == "bool" else value
+        work = ops.sum(ops.stack([work, ops.zeros_like(work)], axis=-1),
+                       axis=-1)
+        return work != 0 if dtype == "bool" else work
+
+    import keras
+
+    return keras.tree.map_structure(once, parameters)

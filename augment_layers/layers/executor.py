@@ -292,18 +292,19 @@ def _segment_function(units, compute_dtype):
                 layers, transformations = [], []
                 for m in unit.members:
                     # Each layer draws for the size it sees.
-                    transformations.append(m.layer.random_parameters(
-                        (batch, height, width, channels),
-                        draws.Stream(seeds[m.slot], m.position)))
+                    transformations.append(draws.materialize(
+                        m.layer.random_parameters(
+                            (batch, height, width, channels),
+                            draws.Stream(seeds[m.slot], m.position))))
                     layers.append(m.layer)
                     height, width = m.layer.output_size(height, width)
                 data = geometric_run(layers, transformations, data, wide)
             else:
                 m = unit.member
                 # Every phase of a layer draws the same parameters.
-                t = m.layer.random_parameters(
+                t = draws.materialize(m.layer.random_parameters(
                     (batch, height, width, channels),
-                    draws.Stream(seeds[m.slot], m.position))
+                    draws.Stream(seeds[m.slot], m.position)))
                 data = m.layer.transform_phase(data, t, unit.phase)
             wide = reads_wide_values(data[targets.IMAGES])
         return data
