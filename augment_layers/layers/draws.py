@@ -332,20 +332,21 @@ def materialize(parameters):
     less) goes through a sum with a zero, which leaves its value exactly as
     it was (the same bits) and makes XLA compute it once. Larger leaves (a
     noise field) are per pixel anyway and pass as they are."""
-    from keras import backend as keras_backend
+    import keras
 
-    if keras_backend.backend() == "torch":
+    from augment_layers.ops.dispatch import active_backend
+    from augment_layers.ops.dispatch import ops as active_ops
+
+    if active_backend() == "torch":
         return parameters  # no fusion to fear
 
     def once(value):
         if not hasattr(value, "shape") or len(value.shape) > 3:
             return value
-        dtype = keras_backend.standardize_dtype(value.dtype)
-        work = ops.cast(value, "int32") if dtype == "bool" else value
-        work = ops.sum(ops.stack([work, ops.zeros_like(work)], axis=-1),
-                       axis=-1)
+        dtype = backend.standardize_dtype(value.dtype)
+        work = active_ops.cast(value, "int32") if dtype == "bool" else value
+        work = active_ops.sum(active_ops.stack(
+            [work, active_ops.zeros_like(work)], axis=-1), axis=-1)
         return work != 0 if dtype == "bool" else work
-
-    import keras
 
     return keras.tree.map_structure(once, parameters)
