@@ -608,3 +608,25 @@ def test_what_cannot_be_converted_is_named():
         al.from_keras([keras.layers.RandomErasing(fill_value=[1, 2, 3])])
     with pytest.raises(ValueError, match="no layers"):
         al.from_keras([])
+
+
+@pytest.mark.parametrize("batch", [7, 32])
+def test_costly_ops_on_the_chosen_images_only_are_the_same_bits(rng, batch):
+    """AugMix's histogram and neighbourhood ops run on the images that drew
+    them, gathered a few at a time: the same values as on the batch."""
+    from augment_layers.ops import policy
+
+    x = rng.uniform(0, 255, (batch, 9, 10, 3)).astype("float32")
+    m = rng.uniform(-0.9, 0.9, (batch,)).astype("float32")
+    for share in (0.0, 0.2, 1.0):
+        chosen = rng.uniform(size=batch) < share
+        for name in ("Equalize", "Sharpness", "AutoContrast"):
+            everyone = to_numpy(policy.colour_op(name, x, m))
+            expected = np.where(chosen[:, None, None, None], everyone, x)
+            got = to_numpy(policy.on_chosen(
+                keras.ops.convert_to_tensor(x),
+                keras.ops.convert_to_tensor(chosen),
+                lambda sub, idx: policy.colour_op(name, sub,
+                                                  keras.ops.take(m, idx)),
+                2))
+            np.testing.assert_array_equal(got, expected, err_msg=name)

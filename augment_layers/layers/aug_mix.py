@@ -12,8 +12,9 @@ from augment_layers.ops import sampling
 from augment_layers.ops.dispatch import ops
 
 
-# The ops that read more than their pixel (a histogram, a neighbourhood).
-_COSTLY = ("Equalize", "Sharpness", "AutoContrast")
+# The ops that read more than their pixel (a histogram, their extremes, a
+# neighbourhood).
+_COSTLY = ("Equalize", "AutoContrast", "Sharpness")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -99,6 +100,14 @@ class AugMix(ColorAugmentation):
                                   < 0.5, -1.0, 1.0),
                 "weights": weights, "blend": blend}
 
+    @staticmethod
+    def _capacity(batch_size):
+        """Images per round of a costly op: an op drawn by one image in a
+        dozen needs one round of a quarter of the batch (at least 2)."""
+        if isinstance(batch_size, int):
+            return max(2, batch_size // 4)
+        return 8
+
     def _slot(self, t, chain, slot, height, width):
         """The ``(B,)`` op index and signed magnitude at ``chain``,
         ``slot`` (loop counters: picked by masks, not gathers)."""
@@ -141,16 +150,16 @@ class AugMix(ColorAugmentation):
                     continue
                 chosen = op == policy.index_of(name, self.op_names)
 
-                def apply(x=x, name=name, chosen=chosen):
-                    return ops.where(chosen[:, None, None, None],
-                                     policy.colour_op(name, x, m), x)
-
                 if name in _COSTLY:
-                    # Histograms and neighbourhoods only where some image
-                    # of the batch chose them (the same values).
-                    x = ops.cond(ops.any(chosen), apply, lambda x=x: x)
+                    # Histograms and neighbourhoods only on the images
+                    # that chose them (the same values).
+                    x = policy.on_chosen(
+                        x, chosen, lambda sub, idx, name=name, m=m:
+                        policy.colour_op(name, sub, ops.take(m, idx)),
+                        self._capacity(ops.shape(x)[0]))
                 else:
-                    x = apply()
+                    x = ops.where(chosen[:, None, None, None],
+                                  policy.colour_op(name, x, m), x)
             return x
 
         return _slots(self.chain_depth, slot_colour, x)

@@ -290,3 +290,41 @@ def augmix_magnitude(op, unit, height, width):
     return 0.0 * unit
 
 
+
+
+def on_chosen(images, chosen, fn, capacity):
+    """``fn(subset, indices)`` applied to the images where ``chosen``
+    (``(B,)`` booleans), the others unchanged: equal to ``where(chosen,
+    fn(images, arange(B)), images)`` for an ``fn`` that treats each image on
+    its own (``indices``: the subset's places in the batch, to gather its
+    parameters), at the cost of ``fn`` on the chosen images only.
+
+    The chosen images are gathered ``capacity`` at a time (a static size:
+    it compiles), as many rounds as they need, and written back in place;
+    for an op that one image in a dozen draws, the histogram of an
+    equalization is then taken on a few images rather than the batch. The
+    values are the same bits: each image's own computation, copied.
+    """
+    b = images.shape[0]
+    if not isinstance(b, int) or capacity >= b:
+        everyone = ops.arange(ops.shape(images)[0])
+        return ops.where(chosen[:, None, None, None], fn(images, everyone),
+                         images)
+    flag = ops.cast(chosen, "int32")
+    # Chosen images first, in batch order.
+    order = ops.argsort(ops.arange(b) + b * (1 - flag))
+    count = ops.sum(flag)
+    rounds = (count + capacity - 1) // capacity
+
+    def one_round(r, out):
+        slots = r * capacity + ops.arange(capacity)
+        # Past the chosen ones, a slot holds an image that is done or not
+        # chosen, and writes back its current value: capacity <= B keeps
+        # the slots of one round on distinct images.
+        idx = ops.take(order, slots % b)
+        current = ops.take(out, idx, axis=0)
+        result = ops.where((slots < count)[:, None, None, None],
+                           fn(current, idx), current)
+        return ops.scatter_update(out, idx[:, None], result)
+
+    return ops.fori_loop(0, rounds, one_round, images)
