@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND ?= tensorflow
 
-.PHONY: test test-full demo bench clean
+.PHONY: test test-full demo bench clean dist notebooks
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,16 @@ $(BENCH_STAMP): pyproject.toml $(DEV_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) -m benchmarks
+
+# The sdist and the wheel, into dist/.
+dist: $(DEV_STAMP)
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+
+# Runs every notebook in place (committed with their pictures) and writes
+# the pictures the README shows to docs/.
+notebooks: $(DEV_STAMP)
+	$(PY) notebooks/build.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache

@@ -462,5 +462,100 @@ def test_the_tutorials_code_runs_with_the_import_changed(rng, folder, name):
 def test_module_exports():
     assert al.ImageDataGenerator is drop.ImageDataGenerator
     for name in ("ImageDataGenerator", "Iterator", "NumpyArrayIterator",
-                 "DirectoryIterator", "DataFrameIterator"):
-        assert hasattr(drop, name)
+                 "DirectoryIterator", "DataFrameIterator", "random_rotation",
+                 "random_shift", "random_shear", "random_zoom",
+                 "random_channel_shift", "apply_channel_shift",
+                 "random_brightness", "apply_brightness_shift",
+                 "apply_affine_transform", "flip_axis", "load_img",
+                 "img_to_array", "array_to_img", "save_img"):
+        assert hasattr(drop, name) and name in drop.__all__
+
+
+# -- tf_keras's module-level helpers -------------------------------------------
+
+def _tf_keras_image():
+    from tf_keras.preprocessing import image
+
+    return image
+
+
+AXES = {"channels_first": dict(row_axis=1, col_axis=2, channel_axis=0),
+        "channels_last": dict(row_axis=0, col_axis=1, channel_axis=2)}
+
+
+@tensorflow_only
+@pytest.mark.parametrize("layout", sorted(AXES))
+@pytest.mark.parametrize("params", [
+    {"theta": 17}, {"tx": 3, "ty": -2}, {"shear": 12}, {"zx": 0.8, "zy": 1.2},
+    {"theta": -25, "tx": 2, "ty": 1, "shear": 5, "zx": 1.1, "zy": 0.9}],
+    ids=str)
+def test_apply_affine_transform_agrees_on_square_images(rng, layout, params):
+    from tests import reference as ref
+
+    image = ref.smooth_image(rng, 24, 24)
+    if layout == "channels_first":
+        image = np.moveaxis(image, -1, 0)
+    ours = drop.apply_affine_transform(image, **params, **AXES[layout])
+    theirs = _tf_keras_image().apply_affine_transform(
+        image.astype("float64"), **params, **AXES[layout])
+    assert ours.shape == image.shape
+    np.testing.assert_allclose(ours, theirs, atol=0.255)
+
+
+@tensorflow_only
+@pytest.mark.parametrize("name,args", [
+    ("random_rotation", (30,)), ("random_shear", (20,)),
+    ("random_zoom", ((0.7, 1.3),))], ids=lambda v: str(v))
+def test_random_helpers_draw_as_tf_keras(rng, name, args):
+    """The same NumPy draws in the same order: the same transform."""
+    from tests import reference as ref
+
+    image = np.moveaxis(ref.smooth_image(rng, 20, 20), -1, 0)
+    np.random.seed(3)
+    ours = getattr(drop, name)(image, *args)
+    np.random.seed(3)
+    theirs = getattr(_tf_keras_image(), name)(image.astype("float64"), *args)
+    np.testing.assert_allclose(ours, theirs, atol=0.255)
+
+
+@tensorflow_only
+def test_random_shift_height_is_height(rng):
+    from tests import reference as ref
+
+    image = ref.smooth_image(rng, 20, 20)
+    np.random.seed(4)
+    ours = drop.random_shift(image, 0.0, 0.3, **AXES["channels_last"])
+    np.random.seed(4)
+    rows = np.random.uniform(-0.3, 0.3) * 20
+    # tf_keras's own helper moved the columns by the height draw; ours moves
+    # the rows, as its apply_affine_transform(ty=...) does.
+    theirs = _tf_keras_image().apply_affine_transform(
+        image.astype("float64"), ty=rows, **AXES["channels_last"])
+    np.testing.assert_allclose(ours, theirs, atol=0.255)
+    assert not np.allclose(ours, image)
+
+
+@tensorflow_only
+def test_channel_shift_and_brightness_equal_tf_keras(rng):
+    theirs_module = _tf_keras_image()
+    image = rng.integers(0, 256, (3, 10, 12)).astype("float32")
+    for name, args in [("apply_channel_shift", (40.0,)),
+                       ("random_channel_shift", (50.0,)),
+                       ("apply_brightness_shift", (1.4,)),
+                       ("random_brightness", ((0.5, 1.5),))]:
+        np.random.seed(7)
+        ours = getattr(drop, name)(image, *args)
+        np.random.seed(7)
+        theirs = getattr(theirs_module, name)(image, *args)
+        np.testing.assert_array_equal(ours, theirs, err_msg=name)
+
+
+def test_image_file_helpers_are_keras_utils(tmp_path, rng):
+    assert drop.load_img is keras.utils.load_img
+    image = rng.integers(0, 256, (6, 7, 3)).astype("float32")
+    path = str(tmp_path / "x.png")
+    drop.save_img(path, image)
+    back = drop.img_to_array(drop.load_img(path))
+    np.testing.assert_array_equal(back, image)
+    assert drop.array_to_img(image).size == (7, 6)
+    np.testing.assert_array_equal(drop.flip_axis(image, 1), image[:, ::-1])

@@ -12,6 +12,10 @@ Keras backend, with three differences:
 - rotations, shears and zooms turn about the true centre of non-square
   images.
 
+tf_keras's module-level helpers (``random_rotation``, ``random_shift``, ...,
+``apply_affine_transform``, ``load_img``, ...) are here too, with their
+signatures (:mod:`augment_layers.image.functions`).
+
 The iterators are ``keras.utils.PyDataset``s (``workers``,
 ``use_multiprocessing``, ``max_queue_size``), so ``model.fit(iterator)``
 works. Two generators with the same arguments and ``seed`` produce the same
@@ -26,9 +30,10 @@ Authors, Apache License 2.0), from which it is adapted.
 from augment_layers.image.dataframe import DataFrameIterator
 from augment_layers.image.directory import DirectoryIterator
 from augment_layers.image.generator import ImageDataGenerator
-from augment_layers.image.generator import flip_axis
 from augment_layers.image.iterator import Iterator
 from augment_layers.image.numpy_array import NumpyArrayIterator
+from augment_layers.image.functions import *  # noqa: F401,F403
+from augment_layers.image.functions import __all__ as _functions
 
 __all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator",
-           "DirectoryIterator", "DataFrameIterator", "flip_axis"]
+           "DirectoryIterator", "DataFrameIterator"] + _functions

@@ -14,16 +14,10 @@ import numpy as np
 from augment_layers.image.common import (_DATASET_OPTIONS, _known_arguments,
                                          _unexpected_arguments_message)
 from augment_layers.image.dataframe import DataFrameIterator
+from augment_layers.image.functions import flip_axis  # noqa: F401
 from augment_layers.image.directory import DirectoryIterator
 from augment_layers.image.numpy_array import NumpyArrayIterator
 from augment_layers.migration import ORDER_TO_INTERPOLATION
-
-
-def flip_axis(x, axis):
-    x = np.asarray(x).swapaxes(axis, 0)
-    x = x[::-1, ...]
-    x = x.swapaxes(0, axis)
-    return x
 
 
 class ImageDataGenerator:
