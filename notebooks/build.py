@@ -1,7 +1,8 @@
 """``make notebooks``: runs every notebook in place, so that the committed
 notebooks show their pictures, and writes the pictures the README shows to
-``docs/`` (a code cell whose metadata holds ``"docs": "name.png"`` gives its
-last PNG output to ``docs/name.png``).
+``docs/`` (a code cell whose metadata holds ``"docs": "name.jpg"`` gives its
+last picture to ``docs/name.jpg``). The notebooks draw JPEG (photo grids
+are a tenth of their PNG size).
 
 Usage: ``python notebooks/build.py [notebook ...]`` from the repository root.
 """
@@ -29,14 +30,15 @@ def build(path):
         name = cell.get("metadata", {}).get("docs")
         if cell.cell_type != "code" or not name:
             continue
-        pngs = [o["data"]["image/png"] for o in cell.outputs
-                if "data" in o and "image/png" in o["data"]]
-        if not pngs:
+        pictures = [o["data"][kind] for o in cell.outputs if "data" in o
+                    for kind in ("image/jpeg", "image/png")
+                    if kind in o["data"]]
+        if not pictures:
             raise RuntimeError(f"{path}: the cell for docs/{name} drew "
                                "nothing")
         target = os.path.join(ROOT, "docs", name)
         with open(target, "wb") as f:
-            f.write(base64.b64decode(pngs[-1]))
+            f.write(base64.b64decode(pictures[-1]))
         written.append(target)
     # Kernel bookkeeping that changes on every run stays out of the file.
     nb.metadata.pop("widgets", None)
