@@ -109,15 +109,18 @@ CASES = [
         14, 18, seed=seed), geometric=True),
     Case("CenterCrop", lambda seed=None: al.CenterCrop(13, 17),
          geometric=True, deterministic=True),
-    Case("AugMix", lambda seed=None: al.AugMix(seed=seed),
+    # (Two chains of two: the same machinery as the default three of three,
+    # at half the compile time.)
+    Case("AugMix", lambda seed=None: al.AugMix(num_chains=2, chain_depth=2,
+                                               seed=seed),
          takes_targets=False),
     Case("AutoAugment", lambda seed=None: al.AutoAugment(
         bounding_box_format="xyxy", seed=seed), min_distinct=6),
     Case("RandomChoice", lambda seed=None: al.RandomChoice(
-        [al.RandomRotation(30), al.RandomShear(20), al.RandomZoom(0.3)],
-        weights=[2, 1, 1], seed=seed), geometric=True),
+        [al.RandomRotation(30), al.RandomZoom(0.3)], weights=[2, 1],
+        seed=seed), geometric=True),
     Case("RandomChoice_mixed", lambda seed=None: al.RandomChoice(
-        [al.RandomRotation(30, bounding_box_format="xyxy"), al.RandomHue(0.5),
+        [al.RandomRotation(30, bounding_box_format="xyxy"),
          al.RandomGaussianBlur((1.0, 1.0))], seed=seed)),
     Case("RandomApply", lambda seed=None: al.RandomApply(
         al.RandomSaturation((0.0, 1.0)), 0.7, seed=seed), min_distinct=6),

@@ -85,12 +85,6 @@ def test_same_seed_same_output(layer_case, rng):
                               np.asarray(c(x, training=True)))
 
 
-def test_no_weights(layer_case):
-    layer = layer_case.make()
-    layer(np.zeros((1, 8, 8, 3), "float32"), training=True)
-    assert layer.weights == [] and layer.trainable_weights == []
-
-
 @pytest.mark.parametrize("rank_shape", [(8, 8), (2, 2, 8, 8, 3)])
 def test_wrong_rank_is_a_clear_error(layer_case, rank_shape):
     layer = layer_case.make()

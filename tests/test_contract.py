@@ -22,6 +22,9 @@ def test_construct_and_call(layer_case, rng):
     assert tuple(layer.compute_output_shape(x.shape)) == expected
     spec = layer.compute_output_spec(keras.KerasTensor((None, 24, 24, 3)))
     assert spec.shape == (None,) + expected[1:]
+    # Stateless: no weights, trainable or not (the seed state is Keras's
+    # SeedGenerator, outside the layer's weights).
+    assert layer.weights == [] and layer.trainable_weights == []
 
 
 def test_config_round_trip(layer_case, rng):

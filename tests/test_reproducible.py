@@ -45,6 +45,7 @@ def _traced(layer, x):
 LARGE_IN_FAST = {"Augment", "RandomRotation"}
 
 
+@pytest.mark.sampled(2)
 @pytest.mark.parametrize("name,make", CASES, ids=[i for i, _ in CASES])
 def test_same_seed_same_bits_however_called(name, make, rng):
     small = rng.uniform(0, 255, (2, 24, 32, 3)).astype("float32")
