@@ -72,6 +72,7 @@ def test_each_image_gets_its_own_parameters(layer_case, rng):
         assert len(distinct) == 16
 
 
+@pytest.mark.sampled(2)
 def test_same_seed_same_output(layer_case, rng):
     x = images(rng)
     a, b = layer_case.make(seed=42), layer_case.make(seed=42)
@@ -103,7 +104,7 @@ def test_single_image(layer_case, rng):
                                expected, atol=1e-3, rtol=0)
 
 
-@pytest.mark.sampled(5)
+@pytest.mark.sampled(7)
 @pytest.mark.parametrize("dtype", ["uint8", "int32", "float16", "bfloat16",
                                    "float32", "float64"])
 def test_input_dtypes(layer_case, rng, dtype):
@@ -121,7 +122,7 @@ def test_input_dtypes(layer_case, rng, dtype):
                                rtol=0)
 
 
-@pytest.mark.sampled(4)
+@pytest.mark.sampled(6)
 def test_mixed_float16_policy(layer_case, rng):
     keras.config.set_dtype_policy("mixed_float16")
     try:
@@ -158,7 +159,7 @@ def test_channels_first_equals_channels_last(layer_case, rng):
     assert rebuilt.data_format == "channels_first"
 
 
-@pytest.mark.sampled(4)
+@pytest.mark.sampled(6)
 def test_unknown_height_width_batch(layer_case, rng):
     layer = layer_case.make(seed=2)
     model = keras.Sequential([keras.Input((None, None, 3)), layer,

@@ -202,7 +202,7 @@ def test_call_seeds_follow_keras_seed_generator(monkeypatch):
                                   before)
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(3)
 def test_uint8_input_equals_float32_input(layer_case, rng):
     x = rng.integers(0, 256, (4, 24, 28, 3)).astype("uint8")
     as_uint8 = to_numpy(layer_case.make(seed=5)(x, training=True))

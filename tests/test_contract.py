@@ -67,6 +67,7 @@ def test_keras_file_round_trip_in_new_process(layer_case, rng, tmp_path,
     """)
 
 
+@pytest.mark.sampled(2)
 def test_fit_a_small_cnn(layer_case, rng):
     model = small_cnn([layer_case.make(seed=1)])
     x = rng.uniform(0, 255, (16, 24, 24, 3)).astype("float32")

@@ -22,6 +22,8 @@ def test_there_are_four_notebooks():
                      "04_segmentation_and_detection.ipynb"]
 
 
+# (`make test` runs one of them from scratch; every notebook's committed
+# outputs are checked below.)
 @pytest.mark.sampled(4)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
 def test_notebook_executes(path, monkeypatch):
