@@ -49,6 +49,17 @@ def fixed_layers():
             al.RandomBrightnessRange((0.8, 0.8))]),
         "samplewise": al.SamplewiseNormalization(center=True,
                                                  std_normalization=True),
+        # Keras's layers: the 8-bit ones first, on the exact input.
+        "keras_colour": al.Augment([
+            al.RandomPosterization((3, 3)), al.Equalization(),
+            al.RandomBrightness((0.1, 0.1)), al.RandomSaturation((0.7, 0.7)),
+            al.RandomColorDegeneration((0.3, 0.3)),
+            al.RandomSharpness((0.8, 0.8)),
+            al.Solarization(threshold_factor=(0.6, 0.6)), al.AutoContrast(),
+            al.RandomGaussianBlur((1.0, 1.0), 5, (1.2, 1.2))]),
+        "keras_geometric": al.Augment([
+            al.RandomTranslation((0.1, 0.1), (-0.05, -0.05)),
+            al.RandomZoom((0.2, 0.2), (-0.1, -0.1))]),
     }
     for op, params in [("brightness", {"factor": (1.2, 1.2)}),
                        ("contrast", {"factor": (0.6, 0.6)}),
