@@ -50,7 +50,7 @@ def fresh_interpreter():
     interpreter.close()
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(3)
 def test_keras_file_round_trip_in_new_process(layer_case, rng, tmp_path,
                                               fresh_interpreter):
     model = small_cnn([layer_case.make(seed=11)])
@@ -89,6 +89,7 @@ def test_runs_under_xla(layer_case, rng):
     assert not getattr(layer, "supports_jit", True) is False
 
 
+@pytest.mark.sampled(2)
 def test_takes_keras_dict_format(layer_case, rng):
     """Images, masks, boxes and keypoints in; the same structure out, each
     target in its own dtype; at inference every target is unchanged."""
