@@ -42,6 +42,8 @@ with _quiet():
     from augment_layers.layers import RandomZoom
     from augment_layers.layers import RandomCrop
     from augment_layers.layers import CenterCrop
+    from augment_layers.layers import RandomElasticTransform
+    from augment_layers.layers import RandomGridDistortion
     from augment_layers.layers import RandomChoice
     from augment_layers.layers import RandomApply
     from augment_layers.layers import AutoAugment

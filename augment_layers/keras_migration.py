@@ -19,7 +19,8 @@ _SAME = ("RandomTranslation", "RandomZoom", "RandomCrop", "CenterCrop",
          "RandomContrast", "RandomBrightness", "RandomGrayscale",
          "RandomInvert", "RandomSharpness", "RandomPosterization",
          "Solarization", "Equalization", "AutoContrast",
-         "RandomColorDegeneration", "RandomGaussianBlur", "AugMix")
+         "RandomColorDegeneration", "RandomGaussianBlur", "AugMix",
+         "RandomElasticTransform")
 
 # Deterministic, no randomness: kept as Keras's own layer (it runs at
 # training and inference, inside the Augment).

@@ -37,6 +37,8 @@ from augment_layers.layers.keras_geometric import RandomTranslation
 from augment_layers.layers.keras_geometric import RandomZoom
 from augment_layers.layers.keras_geometric import RandomCrop
 from augment_layers.layers.keras_geometric import CenterCrop
+from augment_layers.layers.distortion import RandomElasticTransform
+from augment_layers.layers.distortion import RandomGridDistortion
 from augment_layers.layers.choice import RandomChoice
 from augment_layers.layers.choice import RandomApply
 from augment_layers.layers.rand_augment import AutoAugment

@@ -19,6 +19,7 @@ from keras import backend
 from augment_layers.ops import affine
 from augment_layers.ops import boxes as box_ops
 from augment_layers.ops import dispatch
+from augment_layers.ops import fields
 from augment_layers.ops.dispatch import ops
 from augment_layers.ops import resample
 from augment_layers.ops import targets as target_ops
@@ -192,6 +193,10 @@ class BaseAugmentation(ImageLayer):
     # -- the layer contract: what the executor reads, declared per class ---
     #: The layer moves pixels (it resamples, or holds a layer that does).
     resamples = False
+    #: The layer's work is a per-image displacement field
+    #: (:meth:`FieldAugmentation.field`), composed with the matrices of
+    #: its geometric neighbours into one sampling map, one resample.
+    displaces = False
     #: The layer's work is per-image matrices
     #: (:meth:`GeometricAugmentation.transformation_matrix`), composed with
     #: its geometric neighbours' into one resample.
@@ -329,17 +334,24 @@ def geometric_run(layers, transformations, data, wide_source=False):
         return out
     matrices, output_size = [], None
     for layer, t in zip(layers, transformations):
-        # Each matrix maps its layer's output to its input, at its size.
-        matrices.append(layer.transformation_matrix(t, height, width))
+        # Each matrix (or field) maps its layer's output to its input, at
+        # its size.
+        matrices.append(layer.field(t, height, width) if layer.displaces
+                        else layer.transformation_matrix(t, height, width))
         height, width = layer.output_size(height, width)
         output_size = layer.fixed_output_size or output_size
     options = next((layer.resample_options for layer in layers
                     if layer.resample_options is not None),
                    (first.interpolation, first.fill_mode, first.fill_value,
                     first.mask_fill_value))
+    projective = any(layer.projective for layer in layers)
+    if any(layer.displaces for layer in layers):
+        # Matrices and fields: evaluated at every output pixel, one gather.
+        mapping = fields.chain(matrices, shape[0], projective)
+    else:
+        mapping = affine.compose(*matrices)
     return dict(data, **target_ops.warp_impl(
-        moving, affine.compose(*matrices), *options, output_size,
-        any(layer.projective for layer in layers),
+        moving, mapping, *options, output_size, projective,
         wide_source and any(layer.may_rotate for layer in layers)))
 
 
@@ -462,6 +474,46 @@ class GeometricAugmentation(BaseAugmentation):
                        "bounding_box_format": self.bounding_box_format,
                        "mask_fill_value": self.mask_fill_value})
         return config
+
+
+class FieldAugmentation(GeometricAugmentation):
+    """Base of the layers that move pixels by a per-image displacement
+    field (:mod:`augment_layers.ops.fields`): the elastic and grid
+    distortions. Inside :class:`augment_layers.Augment` the field composes
+    with the matrices of its geometric neighbours into one sampling map
+    (one resample); masks follow the same map, keypoints and points along
+    box edges move by its inverse.
+
+    Fields are drawn for the image size the layer sees, which must be known
+    when the layer is traced (a static height and width).
+    """
+
+    displaces = True
+    may_rotate = True  # a field's reads run across rows
+
+    def field(self, transformation, height, width):
+        """The field (:class:`~augment_layers.ops.fields.NodeField` or
+        :class:`~augment_layers.ops.fields.SeparableField`) of
+        ``transformation`` on a ``height x width`` image: output pixel ->
+        the source point it samples."""
+        raise NotImplementedError
+
+    def transformation_matrix(self, transformation, height, width):
+        raise TypeError(
+            f"{type(self).__name__} is a displacement field, not a matrix; "
+            "use field().")
+
+    def static_size(self, shape):
+        """``(height, width)`` of a channels-last ``shape`` as ints, or a
+        clear error."""
+        height, width = shape[1], shape[2]
+        if not (isinstance(height, int) and isinstance(width, int)):
+            raise ValueError(
+                f"{self.name} draws a displacement field for the image size, "
+                "which must be known when the layer is traced; received "
+                f"images of shape {tuple(shape)}. Resize the images to a "
+                "fixed size first.")
+        return height, width
 
 
 class ColorAugmentation(BaseAugmentation):

@@ -48,8 +48,8 @@ class _PerImageChoice(BaseAugmentation):
         options = {c.resample_options for c in layers
                    if isinstance(c, GeometricAugmentation)}
         self.composes_matrices = all(
-            isinstance(c, GeometricAugmentation) for c in layers) and len(
-            options) == 1
+            isinstance(c, GeometricAugmentation) and not c.displaces
+            for c in layers) and len(options) == 1
         self.resamples = any(c.resamples for c in layers)
         self.pointwise = all(c.pointwise for c in layers)
         self.may_rotate = any(c.may_rotate for c in layers)

@@ -8,6 +8,7 @@ convert from and to Keras's named formats.
 
 from augment_layers.ops.dispatch import ops
 
+from augment_layers.ops import fields
 from augment_layers.ops import points
 
 FORMATS = ("xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw",
@@ -15,6 +16,9 @@ FORMATS = ("xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw",
 
 # Box labels that mark a row as padding, or a box left with no area.
 INVALID_LABEL = -1
+
+# Points along each edge (corners included) that a displacement field moves.
+EDGE_POINTS = 16
 
 
 def _split(boxes):
@@ -83,15 +87,17 @@ def convert(boxes, source, target, height, width):
 def transform(boxes, labels, matrices, height, width):
     """Moves absolute ``xyxy`` boxes as the resampler moves content.
 
-    The four corners go through the transform; the new box is their min/max,
-    clipped to the output image ``[0, width] x [0, height]``. A box left with
+    The four corners go through the transform (under a displacement
+    field, :data:`EDGE_POINTS` points along each edge); the new box is
+    their min/max, clipped to the output image ``[0, width] x [0, height]``. A box left with
     no area gets label -1. Rows whose label is already -1 (padding) are
     returned as they were.
 
     Args:
         boxes: ``(B, N, 4)`` absolute ``xyxy``.
         labels: ``(B, N)`` integer or float labels, or None.
-        matrices: ``(B, 3, 3)`` output -> input pixel-index matrices.
+        matrices: ``(B, 3, 3)`` output -> input pixel-index matrices, or a
+            :class:`~augment_layers.ops.fields.SamplingMap`.
         height, width: the output image's size.
 
     Returns:
@@ -100,9 +106,24 @@ def transform(boxes, labels, matrices, height, width):
     """
     boxes = ops.cast(boxes, "float32")
     x1, y1, x2, y2 = _split(boxes)
-    corners = ops.stack([ops.stack([x1, y1], -1), ops.stack([x2, y1], -1),
-                         ops.stack([x1, y2], -1), ops.stack([x2, y2], -1)],
-                        axis=-2)  # (B, N, 4, 2)
+    if isinstance(matrices, fields.SamplingMap) and matrices.has_fields:
+        # A field bends edges: points along them, not only the corners.
+        t = ops.convert_to_tensor(
+            [i / (EDGE_POINTS - 1) for i in range(EDGE_POINTS)], "float32")
+        xs = x1[..., None] + t * (x2 - x1)[..., None]
+        ys = y1[..., None] + t * (y2 - y1)[..., None]
+
+        def side(x, y):
+            return ops.stack([x + 0.0 * y, y + 0.0 * x], -1)
+
+        corners = ops.concatenate([
+            side(xs, y1[..., None]), side(xs, y2[..., None]),
+            side(x1[..., None], ys), side(x2[..., None], ys)], axis=-2)
+    else:
+        corners = ops.stack(
+            [ops.stack([x1, y1], -1), ops.stack([x2, y1], -1),
+             ops.stack([x1, y2], -1), ops.stack([x2, y2], -1)],
+            axis=-2)  # (B, N, 4, 2)
     shape = ops.shape(corners)
     moved = points.transform(ops.reshape(corners, (shape[0], -1, 2)),
                              matrices)

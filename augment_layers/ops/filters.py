@@ -55,3 +55,21 @@ def gaussian_blur(images, kernel_size, sigma_y, sigma_x):
     if kx > 1:
         out = _blur_axis(out, gaussian_kernels(kx, sigma_x), 2)
     return out
+
+
+def blur_matrices(length, kernels):
+    """``(B, length, length)`` matrices that blur an axis of ``length``
+    values by per-image ``kernels`` (``(B, size)``, odd size), the border
+    extended by reflection: ``out[i] = sum_j m[i, j] * x[j]`` equals
+    :func:`gaussian_blur`'s pass along that axis. For short axes (a field's
+    grid of nodes) one batched product is faster than a pass per tap."""
+    size = kernels.shape[1]
+    radius = size // 2
+    source = _reflect_indices(length, radius)  # (length + 2 * radius,)
+    # Tap t of output i reads padded index i + t, i.e. source[i + t].
+    rows = ops.arange(length, dtype="int32")[:, None] + ops.arange(
+        size, dtype="int32")[None, :]  # (length, size)
+    onehot = ops.cast(ops.equal(ops.take(source, rows)[..., None],
+                                ops.arange(length, dtype="int32")),
+                      "float32")  # (length, size, length)
+    return ops.einsum("bt,itj->bij", ops.cast(kernels, "float32"), onehot)

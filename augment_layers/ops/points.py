@@ -12,6 +12,7 @@ shifts of half a pixel.
 from augment_layers.ops.dispatch import ops
 
 from augment_layers.ops import affine
+from augment_layers.ops import fields
 
 # Continuous coordinate of the centre of the pixel with index 0.
 PIXEL_CENTER = 0.5
@@ -25,15 +26,21 @@ def transform(points, matrices):
             coordinates (see the module docstring).
         matrices: ``(B, 3, 3)`` output -> input pixel-index matrices, as given
             to :func:`augment_layers.ops.resample.affine_transform`; the last
-            row may be projective (the divide is applied).
+            row may be projective (the divide is applied); or a
+            :class:`~augment_layers.ops.fields.SamplingMap`, whose fields
+            are inverted (:meth:`~augment_layers.ops.fields.SamplingMap.
+            forward`).
 
     Returns:
         ``(B, N, 2)`` float32 points in the output image's coordinates, not
         clipped.
     """
-    forward = affine.invert(matrices)
     p = ops.cast(points, "float32") - PIXEL_CENTER
     x, y = p[..., 0], p[..., 1]
+    if isinstance(matrices, fields.SamplingMap):
+        nx, ny = matrices.forward(x, y)
+        return ops.stack([nx, ny], axis=-1) + PIXEL_CENTER
+    forward = affine.invert(matrices)
 
     def coef(i, j):
         return forward[:, i, j][:, None]

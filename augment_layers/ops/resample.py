@@ -17,8 +17,9 @@ pixel centres gets ``fill_value`` exactly.
 
 from keras import backend
 
+from augment_layers.ops import fields
 from augment_layers.ops.compile import compiled
-from augment_layers.ops.dispatch import active_backend, ops
+from augment_layers.ops.dispatch import active_backend, computed_once, ops
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 INTERPOLATIONS = ("bilinear", "nearest")
@@ -103,7 +104,8 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
     under XLA on a CPU the output is then written in column strips (see
     :func:`strip_width`).
     """
-    if _torch_grid_sample_applies(images, interpolation, fill_mode):
+    if not isinstance(matrices, fields.SamplingMap) and \
+            _torch_grid_sample_applies(images, interpolation, fill_mode):
         return _torch_grid_sample(images, matrices, fill_mode, fill_value,
                                   output_size, projective)
     if active_backend() == "torch" and None not in images.shape:
@@ -298,7 +300,9 @@ def _resample_rows(images, matrices, interpolation, fill_mode, fill_value,
     shape = ops.shape(images)
     batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
     out_height, out_width = output_size or (height, width)
-    matrices = ops.cast(matrices, "float32")
+    chained = isinstance(matrices, fields.SamplingMap)
+    if not chained:
+        matrices = ops.cast(matrices, "float32")
 
     columns = ops.cast(ops.arange(out_width), "float32")
     if strips:
@@ -317,12 +321,22 @@ def _resample_rows(images, matrices, interpolation, fill_mode, fill_value,
         return ops.reshape(matrices[:, i, j], per_image)
 
     # Source coordinates of every output pixel: (B, H, W).
-    src_x = coef(0, 0) * xs + coef(0, 1) * ys + coef(0, 2)
-    src_y = coef(1, 0) * xs + coef(1, 1) * ys + coef(1, 2)
-    if projective:  # a homography: the projective divide
-        w = coef(2, 0) * xs + coef(2, 1) * ys + coef(2, 2)
-        src_x, src_y = src_x / w, src_y / w
-        del w
+    if chained:  # matrices and displacement fields (ops.fields)
+        # Computed once into buffers: fused into the image's four
+        # gathers, the field's lookups and blend ran four times (measured:
+        # rotation + elastic + shift 1.45x the elastic layer alone, 1.06x
+        # with the buffers; docs/performance.md).
+        src_x, src_y = matrices.coordinates(xs, ys)
+        src_x, src_y = computed_once(src_x), computed_once(src_y)
+        anchor = src_x[(0,) * len(src_x.shape)]
+    else:
+        src_x = coef(0, 0) * xs + coef(0, 1) * ys + coef(0, 2)
+        src_y = coef(1, 0) * xs + coef(1, 1) * ys + coef(1, 2)
+        if projective:  # a homography: the projective divide
+            w = coef(2, 0) * xs + coef(2, 1) * ys + coef(2, 2)
+            src_x, src_y = src_x / w, src_y / w
+            del w
+        anchor = matrices[0, 2, 2] if strips else None
 
     inside = None
     if fill_mode == "constant":
@@ -383,7 +397,7 @@ def _resample_rows(images, matrices, interpolation, fill_mode, fill_value,
         out = ops.where(inside[..., None], out, fill)
     out = ops.cast(out, images.dtype)
     if strips:
-        out = ops.transpose(_materialized(out, matrices[0, 2, 2]),
+        out = ops.transpose(_materialized(out, anchor),
                             (0, 2, 1, 3, 4))
         out = ops.reshape(out, (-1, out_height, out_width, channels))
     return out
@@ -398,7 +412,9 @@ def affine_transform(images, matrices, interpolation="bilinear",
         images: ``(B, H, W, C)`` tensor, channels last, any float dtype.
         matrices: ``(B, 3, 3)`` or ``(B, 2, 3)`` float tensor mapping each
             output pixel ``(x, y, 1)`` (x = column, y = row) to the input
-            coordinate it samples.
+            coordinate it samples; or an
+            :class:`augment_layers.ops.fields.SamplingMap` (matrices and
+            displacement fields, evaluated at every output pixel).
         interpolation: ``"bilinear"`` or ``"nearest"``.
         fill_mode: ``"constant"``, ``"nearest"``, ``"reflect"`` or ``"wrap"``.
         fill_value: the value of ``"constant"`` fill.
