@@ -23,6 +23,9 @@ class Case:
     # Distinct outputs among 16 copies of one image (fewer where the layer
     # has few outcomes: a coin, a flip, a count of bits).
     min_distinct: int = 16
+    # The layer needs the image size when traced (a displacement field's
+    # grid): an unknown height and width is refused with a clear error.
+    static_size: bool = False
 
 
 def expected_at_inference(layer, x):
@@ -109,6 +112,12 @@ CASES = [
         14, 18, seed=seed), geometric=True),
     Case("CenterCrop", lambda seed=None: al.CenterCrop(13, 17),
          geometric=True, deterministic=True),
+    Case("RandomElasticTransform", lambda seed=None:
+         al.RandomElasticTransform((1.0, 1.0), (0.5, 1.0), seed=seed),
+         geometric=True, static_size=True),
+    Case("RandomGridDistortion", lambda seed=None: al.RandomGridDistortion(
+        4, 0.4, fill_mode="constant", seed=seed), geometric=True,
+        static_size=True),
     # (Two chains of two: the same machinery as the default three of three,
     # at half the compile time.)
     Case("AugMix", lambda seed=None: al.AugMix(num_chains=2, chain_depth=2,

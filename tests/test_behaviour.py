@@ -169,6 +169,13 @@ def test_unknown_height_width_batch(layer_case, rng):
     model.compile("adam", "mse")
     for shape in [(4, 16, 16, 3), (3, 21, 30, 3)]:
         x = images(rng, shape)
+        if layer_case.static_size and shape[1] == 21 and \
+                keras.backend.backend() == "tensorflow":
+            # Keras retraces its train step for a second size with the
+            # size unknown: a field's grid needs it, and says so.
+            with pytest.raises(ValueError, match="fixed size"):
+                model.fit(x, np.zeros((shape[0], 2)), epochs=1, verbose=0)
+            return
         model.fit(x, np.zeros((shape[0], 2)), batch_size=shape[0], epochs=1,
                   verbose=0)
         assert model.predict(x, verbose=0).shape == (shape[0], 2)

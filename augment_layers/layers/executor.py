@@ -264,8 +264,11 @@ def compiled_segment(segment, compute_dtype):
         if fn is not None:
             _cache.move_to_end(key)
             return fn
+    # A displacement field's grid is sized by the image: one trace per size.
+    per_shape = any(m.layer.displaces for u in segment for m in (
+        u.members if isinstance(u, GeometricRun) else (u.member,)))
     fn = compiled(_segment_function(tuple(_cloned(u) for u in segment),
-                                    compute_dtype))
+                                    compute_dtype), per_shape=per_shape)
     with _cache_lock:
         fn = _cache.setdefault(key, fn)
         while len(_cache) > CACHE_SIZE:

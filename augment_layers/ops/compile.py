@@ -30,11 +30,11 @@ def set_jit_augment(enabled):
     _state["enabled"] = bool(enabled)
 
 
-def _tf_jit(fn):
+def _tf_jit(fn, per_shape=False):
     import tensorflow as tf
 
-    jitted = tf.function(fn, jit_compile=True, reduce_retracing=True,
-                         autograph=False)
+    jitted = tf.function(fn, jit_compile=True,
+                         reduce_retracing=not per_shape, autograph=False)
     # TensorFlow counts traces per code object, so every cached piece of
     # work adds to one count and warns of "retracing" that is by design.
     if hasattr(jitted, "_omit_frequent_tracing_warning"):
@@ -42,13 +42,16 @@ def _tf_jit(fn):
     return jitted
 
 
-def compiled(fn, static_argnums=()):
+def compiled(fn, static_argnums=(), per_shape=False):
     """Wraps the pure function ``fn`` so that it runs XLA-compiled on
     TensorFlow (including inside a ``tf.data`` map on any backend) and JAX.
 
     ``static_argnums``: the arguments that are Python constants (modes,
     fill values); JAX compiles once per value of them (tf.function treats
     Python values as constants of the trace anyway).
+    ``per_shape``: TensorFlow traces once per input shape, as JAX does
+    (otherwise, after a second shape, one trace takes any size): for work
+    whose shapes depend on the image size (a displacement field's grid).
     """
     cache = {}
 
@@ -58,7 +61,7 @@ def compiled(fn, static_argnums=()):
         name = dispatch.active_backend()
         if name == "tensorflow":
             if "tf" not in cache:
-                cache["tf"] = _tf_jit(fn)
+                cache["tf"] = _tf_jit(fn, per_shape)
             return cache["tf"](*args)
         if backend.backend() == "jax":
             if "jax" not in cache:

@@ -30,7 +30,7 @@ from augment_layers.ops import filters
 from augment_layers.ops.dispatch import active_backend, computed_once, ops
 
 # Newton steps that invert an elastic field at a point (the residual is
-# stated in tests/test_fields.py: well under 0.01 px away from folds).
+# stated in tests/test_fields.py).
 NEWTON_STEPS = 8
 
 
@@ -122,7 +122,9 @@ class NodeField:
         """The output point ``p`` whose source point is ``(x, y)``:
         ``p + d(p) = q``, by Newton's method from ``q - d(q)``. Where the
         field folds (the Jacobian of ``p + d(p)`` has a determinant below
-        0.05), a step falls back to the fixed-point step ``q - d(p)``."""
+        0.05) a step is the fixed-point step ``p = q - d(p)`` instead; near
+        a fold a point has several preimages, or none, and the iteration
+        ends near one of them."""
         dx, dy = self.displacement(x, y)
         px, py = x - dx, y - dy
         for _ in range(steps):
@@ -135,8 +137,10 @@ class NodeField:
             safe = ops.where(ok, det, 1.0)
             newton_x = px - (d * rx - b * ry) / safe
             newton_y = py - (a * ry - c * rx) / safe
-            px = ops.where(ok, newton_x, x - dx)
-            py = ops.where(ok, newton_y, y - dy)
+            # Into buffers: XLA would copy each step's cheap ops into the
+            # next step's consumers, compounding (a compile of minutes).
+            px = computed_once(ops.where(ok, newton_x, x - dx))
+            py = computed_once(ops.where(ok, newton_y, y - dy))
         return px, py
 
 
