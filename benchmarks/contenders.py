@@ -342,3 +342,38 @@ def keras_layer_pairs():
         out.append((f"ours: {what}", group, _compiled_call(ours)))
         out.append((f"keras: {what}", group, _compiled_call(theirs)))
     return out
+
+
+FIELDS_SIZE = (16, 128)  # (batch, side) of the displacement-field rows
+
+
+def field_rows():
+    """Issue 28's rows: Keras's RandomElasticTransform against ours (the
+    same arguments, Keras's defaults), ours inside an Augment with a
+    rotation and a shift (one resample), the rotation and shift alone, and
+    the grid distortion beside albumentations's per image."""
+    import albumentations as A
+
+    reflect = {"fill_mode": "reflect"}
+    grid = A.GridDistortion(num_steps=5, distort_limit=0.3, p=1.0)
+
+    def albumentations_grid(x):
+        return np.stack([grid(image=img)["image"] for img in x])
+
+    return [
+        ("ours: RandomElasticTransform", "keras:elastic",
+         _compiled_call(al.RandomElasticTransform())),
+        ("keras: RandomElasticTransform", "keras:elastic",
+         _compiled_call(keras.layers.RandomElasticTransform())),
+        ("ours: Augment(rotation, elastic, shift)", "fused",
+         _compiled_call(al.Augment([
+             al.RandomRotation(20, **reflect), al.RandomElasticTransform(),
+             al.RandomShift(0.1, 0.1, **reflect)]))),
+        ("ours: Augment(rotation, shift)", "fused",
+         _compiled_call(al.Augment([al.RandomRotation(20, **reflect),
+                                    al.RandomShift(0.1, 0.1, **reflect)]))),
+        ("ours: RandomGridDistortion", "grid",
+         _compiled_call(al.RandomGridDistortion())),
+        ("albumentations: GridDistortion (float32, 1 process)", "grid",
+         albumentations_grid),
+    ]

@@ -131,7 +131,7 @@ def eager_results(batch_size=64, side=224, reps=5):
 
 def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
         plot=True, quiet=False, tf_data=None, dropin=None, eager=None,
-        keras_layers_size=None):
+        keras_layers_size=None, fields_size=None):
     """``tf_data``, ``dropin``, ``eager``: kwargs of :func:`tf_data_results`,
     :func:`benchmarks.dropin.rows` and :func:`eager_results` (None: the
     defaults, 224²; False: none of those rows)."""
@@ -179,6 +179,18 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
                      for name, group, _ in entries]}
         if not quiet:
             print(format_keras_layers(results["keras_layers"]))
+    if single:
+        b, side = fields_size or C.FIELDS_SIZE
+        batch = rng.uniform(0, 255, (b, side, side, 3)).astype("float32")
+        entries = C.field_rows()
+        secs, _ = measure(entries, batch, reps)
+        results["fields"] = {
+            "batch": b, "side": side,
+            "rows": [{"name": name, "group": group,
+                      "images_per_s": b / secs[name]}
+                     for name, group, _ in entries]}
+        if not quiet:
+            print(format_fields(results["fields"]))
     if tf_data is not False:
         results["tf_data"] = tf_data_results(**(tf_data or {}))
         if not quiet:
@@ -197,6 +209,7 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
     results["targets"] = check_targets(results)
     results["targets"] += check_keras_layer_targets(results.get(
         "keras_layers"))
+    results["targets"] += check_field_targets(results.get("fields"))
     if not quiet:
         for line in results["targets"]:
             print(line)
@@ -353,6 +366,44 @@ KERAS_LAYER_TARGETS = {"keras:colour": 3.0, "keras:augmix": 3.0,
                        "keras:from_keras": 5.0}
 
 
+ELASTIC = "ours: RandomElasticTransform"
+FUSED_FIELD = "ours: Augment(rotation, elastic, shift)"
+
+
+def format_fields(entry):
+    """The displacement-field rows: rate, and ours/theirs per group (the
+    fused row against the elastic layer alone, as a cost)."""
+    rate = {r["name"]: r["images_per_s"] for r in entry["rows"]}
+    lines = [f"\nDisplacement fields: batch {entry['batch']} at "
+             f"{entry['side']}x{entry['side']}x3 float32, in a tf.function",
+             f"{'contender':60s} {'images/s':>10s} {'ratio':>10s}"]
+    for r in entry["rows"]:
+        if r["group"] == "fused":
+            note = f"{rate[ELASTIC] / r['images_per_s']:6.2f}x cost of elastic"
+        else:
+            ours = next(o for o in entry["rows"] if o["group"] == r["group"]
+                        and o["name"].startswith("ours"))
+            note = f"{ours['images_per_s'] / r['images_per_s']:6.2f}x ours/it"
+        lines.append(f"{r['name']:60s} {r['images_per_s']:10.1f} {note}")
+    return "\n".join(lines)
+
+
+def check_field_targets(entry):
+    """Issue 28's targets: elastic at least 5x Keras's; rotation + elastic
+    + shift in one Augment at most 1.3x the cost of the elastic alone."""
+    if not entry:
+        return []
+    rate = {r["name"]: r["images_per_s"] for r in entry["rows"]}
+    speed = rate[ELASTIC] / rate["keras: RandomElasticTransform"]
+    cost = rate[ELASTIC] / rate[FUSED_FIELD]
+    size = f"{entry['side']}², batch {entry['batch']}"
+    return [f"[{'PASS' if speed >= 5 else 'MISS'}] RandomElasticTransform "
+            f"at {size}: {speed:.2f}x Keras's (target 5x)",
+            f"[{'PASS' if cost <= 1.3 else 'MISS'}] Augment(rotation, "
+            f"elastic, shift) at {size}: {cost:.2f}x the cost of the "
+            "elastic alone (target at most 1.3x)"]
+
+
 def check_keras_layer_targets(entry):
     """Issue 27's targets: ours against Keras's same layers, same run."""
     if not entry:
@@ -486,7 +537,8 @@ def main(argv=None):
     eager = dict(batch_size=4, side=32, reps=1) if args.tiny else None
     run(sizes=sizes, reps=args.reps, out_dir=args.out, tf_data=tf_data,
         dropin=dropin, eager=eager,
-        keras_layers_size=(4, 32) if args.tiny else None)
+        keras_layers_size=(4, 32) if args.tiny else None,
+        fields_size=(4, 32) if args.tiny else None)
 
 
 if __name__ == "__main__":
