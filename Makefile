@@ -36,7 +36,8 @@ PYTEST := $(PY) -m pytest -n 2 --dist loadfile -q -rs
 # contract under JAX; under PyTorch (its own resampler) the resampler and
 # the targets too.
 JAX_TESTS := tests/test_contract.py tests/test_reproducible.py
-TORCH_TESTS := $(JAX_TESTS) tests/test_resample.py tests/test_targets.py
+TORCH_TESTS := $(JAX_TESTS) tests/test_resample.py tests/test_targets.py \
+	tests/test_fields.py
 test: $(DEV_STAMP)
 	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 $(PYTEST) --durations=15
 	KERAS_BACKEND=jax $(PYTEST) -m "not tensorflow_only" $(JAX_TESTS)
