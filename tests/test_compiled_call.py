@@ -39,8 +39,8 @@ class Spy:
         self.calls = []
         real = compile_module.compiled
 
-        def spying(fn, static_argnums=()):
-            inner = real(fn, static_argnums)
+        def spying(fn, static_argnums=(), per_shape=False):
+            inner = real(fn, static_argnums, per_shape)
 
             def run(data, seed):
                 self.calls.append(keras.backend.standardize_dtype(
