@@ -61,6 +61,7 @@ with _quiet():
     from augment_layers.ops import registered as _registered_ops  # noqa: F401
     from augment_layers.memory import reuse_freed_memory
     from augment_layers.ops.compile import set_jit_augment
+    from augment_layers.layers.draws import set_worker_index
     from augment_layers.registry import register_op
     from augment_layers.registry import registered_ops
 

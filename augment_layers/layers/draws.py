@@ -64,17 +64,34 @@ class Stream:
 
 def call_seed(layer, seed=None):
     """The seed of one call of ``layer`` (a ``(2,)`` integer tensor), taken
-    outside its compiled function. ``seed``: an int given to the call,
-    which replaces the layer's seed state."""
+    outside its compiled function.
+
+    ``seed``: a key given to the call (an int, or an integer scalar tensor
+    such as an element's index in a ``tf.data`` pipeline), which replaces
+    the layer's seed state: the call seed is ``(seed mod (2**31 - 1), 0)``,
+    the same for an int and a tensor, in whatever worker runs the call.
+
+    Otherwise the layer's own stream, told apart from its copies in other
+    workers, processes and replicas (:func:`worker_key`):
+
+    - in ``tf.data``, a seeded layer's atomic ``tf.random.Generator`` with
+      this process's worker key folded in; an unseeded layer's call seed
+      comes from the operating system's entropy, per call, in whichever
+      process runs the graph (a ``tf.data`` service worker runs a copy of
+      it, with a copy of any state it holds);
+    - elsewhere the next state of the layer's ``SeedGenerator``, with the
+      worker key folded in, and a ``tf.distribute`` replica's id.
+    """
     if seed is not None:
-        return _seed_tensor([int(seed) % (2**31 - 1), 0])
+        return _key_seed(seed)
+    key = worker_key()
     with DRAW_LOCK:
         if dispatch.in_tf_data():
-            import tensorflow as tf
-
-            return _as_int32_seed(tf.reshape(
-                _tf_data_generator(layer).make_seeds(1), (2,)))
+            return _tf_data_seed(layer, key)
         state = _next_state(layer.seed_generator)
+    if key is not None:
+        state = ops.bitwise_xor(state, ops.convert_to_tensor(
+            [key, 0], backend.standardize_dtype(state.dtype)))
     replica = _replica_id()
     if replica is not None:
         import tensorflow as tf
@@ -82,6 +99,117 @@ def call_seed(layer, seed=None):
         state = tf.random.experimental.stateless_fold_in(
             _as_int32_seed(state), replica, alg="philox")
     return state
+
+
+def _key_seed(seed):
+    """``(seed mod (2**31 - 1), 0)``: for an int, or an integer tensor."""
+    if isinstance(seed, int) or getattr(seed, "shape", None) is None:
+        return _seed_tensor([int(seed) % (2**31 - 1), 0])
+    if dispatch.active_backend() == "tensorflow":
+        import tensorflow as tf
+
+        seed = tf.math.floormod(tf.cast(tf.reshape(seed, ()), tf.int64),
+                                2**31 - 1)
+        return tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
+    seed = ops.mod(ops.cast(ops.reshape(seed, ()), "int64"), 2**31 - 1)
+    return ops.stack([ops.cast(seed, "int32"), ops.zeros((), "int32")])
+
+
+def _tf_data_seed(layer, key):
+    import tensorflow as tf
+
+    if layer.seed is None:
+        # seed=seed2=0: the kernel seeds itself from the OS, unaffected by
+        # a global seed, in every process and every copy of the graph.
+        return tf.raw_ops.RandomUniformInt(
+            shape=tf.constant([2]), minval=tf.constant(0),
+            maxval=tf.constant(2**31 - 1), seed=0, seed2=0)
+    seed = _as_int32_seed(tf.reshape(
+        _tf_data_generator(layer).make_seeds(1), (2,)))
+    if key is not None:
+        seed = tf.bitwise.bitwise_xor(seed, tf.constant([key, 0], tf.int32))
+    return seed
+
+
+# -- workers ------------------------------------------------------------------
+# A worker process runs a copy of the layer, with a copy of its seed state.
+# Its place among its peers, as the engine tells it, keys its draws.
+_declared_worker = None
+_worker_keys = {}  # pid -> key (a forked child recomputes its own)
+
+
+def set_worker_index(index, count=None):
+    """Declares this process's place among its peers: worker ``index`` (of
+    ``count``). Every layer's draws in this process then come from its
+    seed state with ``index`` folded in, so seeded workers draw distinct,
+    reproducible streams. Its signature is Grain's ``worker_init_fn``::
+
+        dataset.mp_prefetch(options, worker_init_fn=al.set_worker_index)
+
+    Without it, a multiprocessing child (a Grain or ``PyDataset`` worker)
+    is keyed by its process's place in multiprocessing's own count: distinct
+    from its peers, but not tied to the work a worker gets."""
+    global _declared_worker
+    index = int(index)
+    if index < 0 or (count is not None and index >= int(count)):
+        raise ValueError(f"set_worker_index: index {index} is not in "
+                         f"[0, {count}).")
+    _declared_worker = index
+    _worker_keys.clear()
+
+
+def worker_key():
+    """The key that tells this process's draws from its peers' (a 31-bit
+    int), or None in a lone process (whose draws are then unchanged). From,
+    in this order: :func:`set_worker_index`; a multi-worker
+    ``tf.distribute`` cluster's task (``TF_CONFIG``); a multi-process JAX
+    job's ``jax.process_index()``; a multiprocessing child's identity."""
+    import os
+
+    pid = os.getpid()
+    if pid not in _worker_keys:
+        place = _worker_place()
+        _worker_keys.clear()
+        _worker_keys[pid] = None if place is None else _place_key(place)
+    return _worker_keys[pid]
+
+
+def _worker_place():
+    import json
+    import multiprocessing
+    import os
+    import sys
+
+    if _declared_worker is not None:
+        return ("worker", _declared_worker)
+    config = os.environ.get("TF_CONFIG")
+    if config:
+        try:
+            parsed = json.loads(config)
+            cluster = parsed.get("cluster", {})
+            task = parsed.get("task", {})
+            if sum(len(v) for v in cluster.values()) > 1 and task:
+                return (task.get("type", "worker"), int(task.get("index", 0)))
+        except (ValueError, TypeError, AttributeError):
+            pass
+    if "jax" in sys.modules:
+        jax = sys.modules["jax"]
+        try:
+            if jax.process_count() > 1:
+                return ("jax", jax.process_index())
+        except Exception:  # noqa: BLE001 - JAX not initialised for this
+            pass
+    identity = getattr(multiprocessing.current_process(), "_identity", ())
+    if identity:
+        return ("process",) + tuple(identity)
+    return None
+
+
+def _place_key(place):
+    """A 31-bit hash of a worker's place (the same in every run)."""
+    import zlib
+
+    return zlib.crc32(repr(place).encode()) & 0x7FFFFFFF or 1
 
 
 def _as_int32_seed(seed):
@@ -157,8 +285,9 @@ def _replica_id():
     return context.replica_id_in_sync_group
 
 
-# Inside tf.data the call seed comes from a tf.random.Generator: each of its
-# ops advances the state atomically, so parallel map calls never share one.
+# Inside tf.data a seeded layer's call seed comes from a tf.random.Generator:
+# each of its ops advances the state atomically, so parallel map calls never
+# share one.
 _tf_data_generators = {}
 
 
@@ -171,10 +300,7 @@ def _tf_data_generator(layer):
         import tensorflow as tf
 
         with tf.init_scope():
-            if layer.seed is None:
-                generator = tf.random.Generator.from_non_deterministic_state()
-            else:
-                generator = tf.random.Generator.from_seed(layer.seed)
+            generator = tf.random.Generator.from_seed(layer.seed)
         entry = (weakref.ref(layer, lambda _, k=key:
                              _tf_data_generators.pop(k, None)), generator)
         _tf_data_generators[key] = entry
