@@ -131,7 +131,7 @@ def eager_results(batch_size=64, side=224, reps=5):
 
 def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
         plot=True, quiet=False, tf_data=None, dropin=None, eager=None,
-        keras_layers_size=None, fields_size=None):
+        keras_layers_size=None, fields_size=None, service=None):
     """``tf_data``, ``dropin``, ``eager``: kwargs of :func:`tf_data_results`,
     :func:`benchmarks.dropin.rows` and :func:`eager_results` (None: the
     defaults, 224²; False: none of those rows)."""
@@ -195,6 +195,12 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
         results["tf_data"] = tf_data_results(**(tf_data or {}))
         if not quiet:
             print(format_tf_data(results["tf_data"]))
+    if service is not False and cpu_peers:
+        from benchmarks import distributed
+
+        results["tf_data_service"] = distributed.rows(**(service or {}))
+        if not quiet:
+            print(distributed.format_rows(results["tf_data_service"]))
     if dropin is not False and cpu_peers:
         from benchmarks import dropin as D
 
@@ -210,6 +216,10 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
     results["targets"] += check_keras_layer_targets(results.get(
         "keras_layers"))
     results["targets"] += check_field_targets(results.get("fields"))
+    from benchmarks import distributed
+
+    results["targets"] += distributed.check_targets(
+        results.get("tf_data_service"))
     if not quiet:
         for line in results["targets"]:
             print(line)
@@ -538,7 +548,9 @@ def main(argv=None):
     run(sizes=sizes, reps=args.reps, out_dir=args.out, tf_data=tf_data,
         dropin=dropin, eager=eager,
         keras_layers_size=(4, 32) if args.tiny else None,
-        fields_size=(4, 32) if args.tiny else None)
+        fields_size=(4, 32) if args.tiny else None,
+        service=dict(batch_size=4, side=32, batches=4, reps=1)
+        if args.tiny else None)
 
 
 if __name__ == "__main__":

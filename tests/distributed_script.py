@@ -24,111 +24,129 @@ def constant_batch(n):
     return np.full((n, SIDE, SIDE, 1), 100.0, "float32")
 
 
+def recording_model(channels):
+    """A model that keeps what it is fed (run eagerly): a fit whose
+    batches show what the pipeline drew."""
+    import keras
+
+    class Recorder(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seen = []
+
+        def call(self, x):
+            try:
+                self.seen.append(keras.ops.convert_to_numpy(x))
+            except Exception:  # noqa: BLE001 - symbolic, when built
+                pass
+            return x
+
+    recorder = Recorder()
+    model = keras.Sequential([keras.Input((SIDE, SIDE, channels)), recorder,
+                              keras.layers.Rescaling(1 / 255.0),
+                              keras.layers.Flatten(), keras.layers.Dense(1)])
+    model.compile("adam", "mse", run_eagerly=True)
+    return model, recorder
+
+
+def fit_and_record(dataset, channels):
+    """``(per-channel factors of every image fed, final loss)``."""
+    model, recorder = recording_model(channels)
+    history = model.fit(dataset, epochs=1, verbose=0, shuffle=False)
+    loss = history.history["loss"][-1]
+    assert np.isfinite(loss), loss
+    seen = np.concatenate(recorder.seen)
+    return seen[:, 0, 0, :] / 100.0
+
+
 # -- Grain: mp_prefetch over two worker processes -------------------------------
-def _grain_maps():
+LAYERS = ("unseeded", "seeded", "keyed")
+
+
+def _grain_transforms():
+    """Three maps, each adding a channel: an unseeded layer and a seeded
+    one (each worker's copy of its seed state), and a layer keyed by
+    Grain's per-element generator (the same draws for an element whichever
+    worker maps it)."""
     import grain
     import keras
 
     import augment_layers as al
 
     class Draw(grain.transforms.Map):
-        """A plain map: the layer's own seed state (copied into each
-        worker)."""
-
-        def __init__(self, layer, name):
-            self.layer, self.name = layer, name
+        def __init__(self, layer):
+            self.layer = layer
 
         def map(self, element):
-            out = self.layer(element["images"], training=True)
-            return dict(element, **{self.name: keras.ops.convert_to_numpy(
-                out)})
+            x, y = element
+            out = self.layer(x[..., :1], training=True)
+            return np.concatenate([x, keras.ops.convert_to_numpy(out)],
+                                  -1), y
 
     class KeyedDraw(grain.transforms.RandomMap):
-        """Grain's per-element generator keys the call: the same draws for
-        an element whichever worker maps it."""
-
         def __init__(self, layer):
             self.layer = layer
 
         def random_map(self, element, rng):
-            key = int(rng.integers(2**31 - 1))
-            out = self.layer(element["images"], training=True, seed=key)
-            return dict(element, keyed=keras.ops.convert_to_numpy(out))
+            x, y = element
+            out = self.layer(x[..., :1], training=True,
+                             seed=int(rng.integers(2**31 - 1)))
+            return np.concatenate([x, keras.ops.convert_to_numpy(out)],
+                                  -1)[..., 1:], y
 
-    unseeded = al.RandomBrightnessRange((0.5, 1.5))
-    seeded = al.RandomBrightnessRange((0.5, 1.5), seed=7)
-    keyed = al.RandomBrightnessRange((0.5, 1.5))
-    return [Draw(unseeded, "unseeded"), Draw(seeded, "seeded"),
-            KeyedDraw(keyed)]
+    return [Draw(al.RandomBrightnessRange((0.5, 1.5))),
+            Draw(al.RandomBrightnessRange((0.5, 1.5), seed=7)),
+            KeyedDraw(al.RandomBrightnessRange((0.5, 1.5)))]
 
 
-def grain_run(workers, declare, batches=16, batch=4):
+def grain_dataset(workers, declare, batches=16, batch=4):
+    """Batches of ``(images, index)``, their channels the three layers'
+    outputs, through ``workers`` processes (0: this one)."""
     import grain
 
     import augment_layers as al
 
-    source = [{"images": constant_batch(batch), "index": np.int32(i)}
+    source = [(constant_batch(batch), np.full((batch, 1), i, "float32"))
               for i in range(batches)]
     ds = grain.MapDataset.source(source).seed(11)
-    for transform in _grain_maps():
-        ds = ds.map(transform) if not isinstance(
-            transform, grain.transforms.RandomMap) else ds.random_map(
-                transform)
+    for transform in _grain_transforms():
+        ds = (ds.random_map(transform)
+              if isinstance(transform, grain.transforms.RandomMap)
+              else ds.map(transform))
     ds = ds.to_iter_dataset()
     if workers:
         ds = ds.mp_prefetch(
             grain.MultiprocessingOptions(num_workers=workers),
             worker_init_fn=al.set_worker_index if declare else None)
-    out = {"unseeded": [], "seeded": [], "keyed": [], "index": []}
-    for element in ds:
-        for name in ("unseeded", "seeded", "keyed"):
-            out[name].append(factors(element[name]))
-        out["index"].append(int(element["index"]))
-    return {k: np.asarray(v) for k, v in out.items()}
-
-
-def grain_fit():
-    import grain
-    import keras
-
-    import augment_layers as al
-
-    class Pairs(grain.transforms.Map):
-        def __init__(self):
-            self.augment = al.Augment([al.RandomRotation(20),
-                                       al.RandomBrightnessRange((0.8, 1.2))])
-
-        def map(self, element):
-            x, y = element
-            return keras.ops.convert_to_numpy(
-                self.augment(x, training=True)), y
-
-    rng = np.random.default_rng(0)
-    pairs = [(rng.uniform(0, 255, (8, SIDE, SIDE, 1)).astype("float32"),
-              rng.normal(size=(8, 1)).astype("float32")) for _ in range(4)]
-    ds = grain.MapDataset.source(pairs).map(Pairs()).to_iter_dataset()
-    ds = ds.mp_prefetch(grain.MultiprocessingOptions(num_workers=2),
-                        worker_init_fn=al.set_worker_index)
-    model = keras.Sequential([keras.Input((SIDE, SIDE, 1)),
-                              keras.layers.Rescaling(1 / 255.0),
-                              keras.layers.Flatten(), keras.layers.Dense(1)])
-    model.compile("adam", "mse")
-    history = model.fit(ds, epochs=1, verbose=0)
-    return float(history.history["loss"][0])
+    return ds
 
 
 def grain_main(out):
     from absl import flags
 
+    import augment_layers as al
+
     flags.FLAGS.mark_as_parsed()
-    runs = {"plain": grain_run(2, declare=False),
-            "declared_a": grain_run(2, declare=True),
-            "declared_b": grain_run(2, declare=True),
-            "one_process": grain_run(0, declare=False)}
-    loss = grain_fit()
-    assert np.isfinite(loss), loss
-    np.savez(out, **{f"{run}/{k}": v for run, d in runs.items()
-                     for k, v in d.items()})
+    arrays = {}
+    for run, workers, declare in [("plain", 2, False), ("declared", 2, True),
+                                  ("one_process", 0, False)]:
+        # One pass over the pipeline (Keras's Grain adapter starts its
+        # iterator, so its worker processes, more than once per fit).
+        drawn = fit_and_record(
+            (batch for batch in grain_dataset(workers, declare)), 3)
+        for i, name in enumerate(LAYERS):
+            arrays[f"{run}/{name}"] = drawn[:, i]
+    # What each declared worker's seeded stream is: worker i maps elements
+    # i, i + 2, ..., 8 calls of a copy of the seeded layer keyed by i.
+    streams = []
+    for index in range(2):
+        al.set_worker_index(index, 2)
+        layer = al.RandomBrightnessRange((0.5, 1.5), seed=7)
+        streams += [factors(layer(constant_batch(4), training=True))
+                    for _ in range(8)]
+    al.set_worker_index(None)
+    arrays["declared/streams"] = np.concatenate(streams)
+    np.savez(out, **arrays)
 
 
 # -- PyDataset(use_multiprocessing=True) ----------------------------------------
@@ -155,44 +173,17 @@ def _batches_class():
     return Batches
 
 
-def pydataset_run(seed, keyed, workers=2):
-    from keras.src.trainers.data_adapters.py_dataset_adapter import \
-        PyDatasetAdapter
-
-    import augment_layers as al
-
-    layer = al.RandomBrightnessRange((0.5, 1.5), seed=seed)
-    ds = _batches_class()(layer, keyed, workers=workers,
-                          use_multiprocessing=workers > 1)
-    adapter = PyDatasetAdapter(ds, shuffle=False)
-    drawn, order = [], []
-    for x, y in adapter.get_numpy_iterator():
-        drawn.append(factors(x))
-        order.append(int(y[0, 0]))
-    adapter.on_epoch_end()
-    return np.asarray(drawn), np.asarray(order)
-
-
 def pydataset_main(out):
-    import keras
-
     import augment_layers as al
 
     arrays = {}
-    for name, seed, keyed in [("unseeded", None, False),
-                              ("seeded", 7, False), ("keyed", 7, True)]:
-        for run in ("a", "b"):
-            arrays[f"{name}/{run}"], arrays[f"{name}/{run}/order"] = \
-                pydataset_run(seed, keyed)
-    arrays["keyed/one_process"], _ = pydataset_run(7, True, workers=1)
-    model = keras.Sequential([keras.Input((SIDE, SIDE, 1)),
-                              keras.layers.Rescaling(1 / 255.0),
-                              keras.layers.Flatten(), keras.layers.Dense(1)])
-    model.compile("adam", "mse")
-    history = model.fit(_batches_class()(
-        al.RandomBrightnessRange((0.5, 1.5), seed=3), keyed=False, n=4,
-        workers=2, use_multiprocessing=True), epochs=2, verbose=0)
-    assert np.all(np.isfinite(history.history["loss"]))
+    for name, seed, keyed, workers in [
+            ("unseeded", None, False, 2), ("seeded", 7, False, 2),
+            ("keyed", 7, True, 2), ("keyed/one_process", 7, True, 1)]:
+        layer = al.RandomBrightnessRange((0.5, 1.5), seed=seed)
+        arrays[name] = fit_and_record(_batches_class()(
+            layer, keyed, workers=workers,
+            use_multiprocessing=workers > 1), 1)[:, 0]
     np.savez(out, **arrays)
 
 

@@ -43,7 +43,8 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
                       dropin=dict(batch_size=2, side=16, batches=2, reps=1,
                                   files=4),
                       eager=dict(batch_size=2, side=16, reps=1),
-                      keras_layers_size=(2, 16))
+                      keras_layers_size=(2, 16),
+                      service=dict(batch_size=2, side=16, batches=2, reps=1))
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert run.OURS in names and "keras 3 built-in stack" in names
     assert any(r["group"].startswith("single:") for r in
@@ -90,6 +91,12 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
     assert sum("vs albumentations uint8" in line and "[info]" in line
                and ("PyTorch eager" in line or "JAX eager" in line)
                for line in results["targets"]) == (8 if peer else 0)
+    # The tf.data service against the same pipeline in-process (issue 29).
+    service = {r["name"]: r["images_per_s"]
+               for r in results["tf_data_service"]["rows"]}
+    assert len(service) == 5 and all(v > 0 for v in service.values())
+    assert sum(line.startswith("tf.data service with 2 local workers")
+               for line in results["targets"]) == 1
     # The targets group: images only against the same call with targets.
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert {"ours: images only", "with masks + boxes"} <= names

@@ -148,8 +148,13 @@ def set_worker_index(index, count=None):
 
     Without it, a multiprocessing child (a Grain or ``PyDataset`` worker)
     is keyed by its process's place in multiprocessing's own count: distinct
-    from its peers, but not tied to the work a worker gets."""
+    from its peers, but not tied to the work a worker gets. ``None`` takes
+    the declaration back."""
     global _declared_worker
+    if index is None:
+        _declared_worker = None
+        _worker_keys.clear()
+        return
     index = int(index)
     if index < 0 or (count is not None and index >= int(count)):
         raise ValueError(f"set_worker_index: index {index} is not in "
