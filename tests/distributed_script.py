@@ -9,7 +9,9 @@ so an output pixel over 100 is the image's drawn factor.
 import json
 import os
 import sys
+import time
 
+import keras
 import numpy as np
 
 SIDE = 4
@@ -128,8 +130,10 @@ def grain_main(out):
 
     flags.FLAGS.mark_as_parsed()
     arrays = {}
-    for run, workers, declare in [("plain", 2, False), ("declared", 2, True),
-                                  ("one_process", 0, False)]:
+    runs = [("declared", 2, True), ("one_process", 0, False)]
+    if os.environ.get("AL_FULL") == "1":  # make test-full: undeclared too
+        runs.append(("plain", 2, False))
+    for run, workers, declare in runs:
         # One pass over the pipeline (Keras's Grain adapter starts its
         # iterator, so its worker processes, more than once per fit).
         drawn = fit_and_record(
@@ -150,40 +154,48 @@ def grain_main(out):
 
 
 # -- PyDataset(use_multiprocessing=True) ----------------------------------------
-def _batches_class():
-    import keras
+class Batches(keras.utils.PyDataset):
+    """Batches of 8 whose three channels are an unseeded layer's output, a
+    seeded one's, and a layer's keyed by the batch index (as
+    ``__getitem__`` knows it). At module level: spawned workers unpickle
+    it."""
 
-    class Batches(keras.utils.PyDataset):
-        """``keyed``: the call's seed is the batch's index, as
-        ``__getitem__`` knows it."""
+    def __init__(self, n=16, **kwargs):
+        import augment_layers as al
 
-        def __init__(self, layer, keyed, n=16, **kwargs):
-            super().__init__(**kwargs)
-            self.layer, self.keyed, self.n = layer, keyed, n
+        super().__init__(**kwargs)
+        self.n = n
+        self.layers = [al.RandomBrightnessRange((0.5, 1.5)),
+                       al.RandomBrightnessRange((0.5, 1.5), seed=7),
+                       al.RandomBrightnessRange((0.5, 1.5), seed=7)]
 
-        def __len__(self):
-            return self.n
+    def __len__(self):
+        return self.n
 
-        def __getitem__(self, index):
-            out = self.layer(constant_batch(8), training=True,
-                             seed=index if self.keyed else None)
-            return (keras.ops.convert_to_numpy(out),
-                    np.full((8, 1), index, "float32"))
-
-    return Batches
+    def __getitem__(self, index):
+        time.sleep(0.2)  # long enough that both workers take batches
+        x = constant_batch(8)
+        unseeded, seeded, keyed = self.layers
+        out = [unseeded(x, training=True), seeded(x, training=True),
+               keyed(x, training=True, seed=index)]
+        out = [keras.ops.convert_to_numpy(o) for o in out]
+        # A fourth channel names the process (times 100: factors() / 100).
+        out.append(np.full_like(out[0], 100.0 * (os.getpid() % 4093)))
+        return np.concatenate(out, -1), np.full((8, 1), index, "float32")
 
 
 def pydataset_main(out):
-    import augment_layers as al
+    import multiprocessing
 
+    # Spawned workers: a fork of a process running TensorFlow's (and JAX's)
+    # threads can deadlock in the child (it did here, once in a few runs).
+    multiprocessing.set_start_method("spawn", force=True)
     arrays = {}
-    for name, seed, keyed, workers in [
-            ("unseeded", None, False, 2), ("seeded", 7, False, 2),
-            ("keyed", 7, True, 2), ("keyed/one_process", 7, True, 1)]:
-        layer = al.RandomBrightnessRange((0.5, 1.5), seed=seed)
-        arrays[name] = fit_and_record(_batches_class()(
-            layer, keyed, workers=workers,
-            use_multiprocessing=workers > 1), 1)[:, 0]
+    for run, workers in [("workers", 2), ("one_process", 1)]:
+        drawn = fit_and_record(Batches(workers=workers,
+                                       use_multiprocessing=workers > 1), 4)
+        for i, name in enumerate(LAYERS + ("process",)):
+            arrays[f"{run}/{name}"] = drawn[:, i]
     np.savez(out, **arrays)
 
 
