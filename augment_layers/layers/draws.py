@@ -197,7 +197,8 @@ def _worker_place():
                 return (task.get("type", "worker"), int(task.get("index", 0)))
         except (ValueError, TypeError, AttributeError):
             pass
-    if "jax" in sys.modules:
+    if backend.backend() == "jax" and "jax" in sys.modules:
+        # Only under JAX: asking starts JAX's runtime (and its threads).
         jax = sys.modules["jax"]
         try:
             if jax.process_count() > 1:
