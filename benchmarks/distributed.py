@@ -136,6 +136,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     entry = rows(batches=args.batches, reps=args.reps)
     entry["measured"] = datetime.date.today().isoformat()
+    entry["host"] = R.host_info()
     table = format_rows(entry)
     targets = check_targets(entry)
     print(table)
@@ -153,6 +154,7 @@ def main(argv=None):
         json.dump(results, f, indent=1)
     with open(os.path.join(args.out, f"{device}-log.txt"), "a") as f:
         f.write(f"\n# python -m benchmarks.distributed ({entry['measured']})"
+                f"\n{R.format_host(entry['host'])}"
                 f"{table}\n" + "\n".join(targets) + "\n")
     print(f"wrote {path}")
 

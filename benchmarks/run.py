@@ -59,6 +59,56 @@ def device_name():
     return f"cpu-{os.cpu_count()}core-{platform.machine()}"
 
 
+SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw",
+              "avx512_vnni", "neon", "asimd", "sve")
+
+
+def host_info():
+    """The CPU the figures come from: model, cores, cache sizes and the
+    vector instruction sets a resampler's speed depends on (issue 31: the
+    same code ranks differently against OpenCV on hosts with different
+    caches and prefetchers). From ``/proc/cpuinfo`` and ``/sys`` (Linux);
+    what a platform does not tell stays out."""
+    info = {"machine": platform.machine(), "cores": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key in ("model name", "Model") and "cpu_model" not in info:
+            info["cpu_model"] = value.strip()
+        elif key in ("flags", "Features") and "simd" not in info:
+            present = set(value.split())
+            info["simd"] = [f for f in SIMD_FLAGS if f in present]
+    caches = {}
+    root = "/sys/devices/system/cpu/cpu0/cache"
+    for index in sorted(os.listdir(root)) if os.path.isdir(root) else ():
+        try:
+            def read(name, index=index):
+                with open(os.path.join(root, index, name)) as f:
+                    return f.read().strip()
+
+            kind = read("type")
+            name = f"L{read('level')}" + {"Data": "d", "Instruction": "i"}.get(
+                kind, "")
+            caches[name] = read("size")
+        except OSError:
+            continue
+    if caches:
+        info["caches"] = caches
+    return info
+
+
+def format_host(info):
+    caches = ", ".join(f"{k} {v}" for k, v in info.get("caches", {}).items())
+    return (f"host: {info.get('cpu_model', info['machine'])}, "
+            f"{info['cores']} cores; {caches or 'caches unknown'}; "
+            f"SIMD: {' '.join(info.get('simd', [])) or 'unknown'}")
+
+
 def gpu_peak_bytes_reset():
     import keras
 
@@ -137,8 +187,10 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
     defaults, 224²; False: none of those rows)."""
     from benchmarks import contenders as C
 
-    results = {"device": device_name(), "backend": None, "reps": reps,
-               "sizes": []}
+    results = {"device": device_name(), "host": host_info(),
+               "backend": None, "reps": reps, "sizes": []}
+    if not quiet:
+        print(format_host(results["host"]))
     import keras
 
     results["backend"] = keras.backend.backend()

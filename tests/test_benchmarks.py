@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 
 import pytest
 
@@ -24,6 +25,17 @@ def test_benchmark_harness_on_the_pipeline_rows(tmp_path):
     assert run.OURS in names and "keras 3 built-in stack" in names
     saved = json.loads((tmp_path / f"{results['device']}.json").read_text())
     assert saved["sizes"][0]["rows"] == rows
+    # The host the figures come from (issue 31), as Linux reports it.
+    host = saved["host"]
+    with open("/proc/cpuinfo") as f:
+        cpuinfo = f.read()
+    assert host["cores"] == os.cpu_count()
+    if "model name" in cpuinfo:
+        assert host["cpu_model"] in cpuinfo
+    if " avx2" in cpuinfo:
+        assert "avx2" in host["simd"]
+    assert all(isinstance(size, str) and size
+               for size in host.get("caches", {}).values())
     assert (tmp_path / f"{results['device']}.png").stat().st_size > 1000
     table = run.format_table(results["sizes"][0]).splitlines()
     ours = next(r for r in rows if r["name"] == run.OURS)["images_per_s"]
