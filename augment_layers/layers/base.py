@@ -88,6 +88,16 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
                 return super().__call__(inputs, *args, **kwargs)
         return super().__call__(inputs, *args, **kwargs)
 
+    #: 2: the layer takes images ``(B, H, W, C)``, and a 5-D batch as clips
+    #: ``(B, T, H, W, C)`` (one draw per clip); 3: volumes ``(B, D, H, W,
+    #: C)`` (:mod:`augment_layers.layers.volume`).
+    spatial_rank = 2
+
+    @property
+    def _single_rank(self):
+        """The rank of one unbatched item: an image 3, a volume 4."""
+        return self.spatial_rank + 1
+
     def output_size(self, height, width):
         """The ``(height, width)`` of the output for an input of that size
         (a resized crop changes it; most layers keep it)."""
@@ -142,7 +152,8 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
             data = targets.on_channels_last_batch(
                 lambda d: executor.run(plan, d, training, self.compute_dtype,
                                        seed),
-                data, self.data_format, self.box_format_for(data, training))
+                data, self.data_format, self.box_format_for(data, training),
+                self._single_rank)
         data = self._finish(data)
         return data if was_dict else data[targets.IMAGES]
 
@@ -152,10 +163,10 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
         read)."""
         if not targets.is_dict(inputs):
             return {targets.IMAGES: prepare_images(
-                inputs, None, self.name)}, False
+                inputs, None, self.name, self.spatial_rank)}, False
         data = targets.check_dict(inputs, self.name)
         data[targets.IMAGES] = prepare_images(
-            data[targets.IMAGES], None, self.name)
+            data[targets.IMAGES], None, self.name, self.spatial_rank)
         targets.check_mask_size(data, self.data_format, self.name)
         return data, True
 
@@ -165,7 +176,7 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
         images = data[targets.IMAGES]
         if backend.standardize_dtype(images.dtype) != self.compute_dtype:
             data = dict(data, images=ops.cast(images, self.compute_dtype))
-        if len(images.shape) == 4 and images.shape[0] == 0:
+        if len(images.shape) > self._single_rank and images.shape[0] == 0:
             for key in (targets.IMAGES, targets.MASKS):
                 if key in data:
                     shape = self._resized_shape(data[key].shape)
@@ -216,6 +227,10 @@ class BaseAugmentation(ImageLayer):
     #: The layer mixes ``"labels"`` (MixUp, CutMix), which then enter its
     #: compiled work.
     uses_labels = False
+    #: The layer reads other images of the batch (MixUp, CutMix): given
+    #: clips, it sees each clip as one image, its frames in the channels,
+    #: so that it mixes whole clips.
+    reads_batch = False
     #: The layer does something at inference (:meth:`infer`); otherwise its
     #: output then equals its input.
     acts_at_inference = False
@@ -372,8 +387,12 @@ def check_input_before_conversion(images, layer_name):
             f"integer), received a NumPy array of dtype {images.dtype}.")
 
 
-def prepare_images(images, compute_dtype, layer_name="layer"):
-    """Checks rank and dtype, and casts to the compute dtype."""
+def prepare_images(images, compute_dtype, layer_name="layer",
+                   spatial_rank=2):
+    """Checks rank and dtype, and casts to the compute dtype.
+
+    ``spatial_rank`` 2: an image (rank 3), a batch (4) or a batch of clips
+    (5); 3: a volume (4) or a batch of volumes (5)."""
     check_input_before_conversion(images, layer_name)
     if isinstance(images, (np.ndarray, np.generic)) or not (
             hasattr(images, "shape") and hasattr(images, "dtype")):
@@ -384,11 +403,17 @@ def prepare_images(images, compute_dtype, layer_name="layer"):
             f"{layer_name} expects images of a real numeric dtype (float or "
             f"integer), received dtype {dtype}.")
     rank = len(images.shape)
-    if rank not in (3, 4):
+    if spatial_rank == 3 and rank not in (4, 5):
         raise ValueError(
-            f"{layer_name} expects a batch (B, H, W, C) or a single image "
-            f"(H, W, C) (channels_first likewise), received an input of rank "
-            f"{rank} with shape {tuple(images.shape)}.")
+            f"{layer_name} expects a batch of volumes (B, D, H, W, C) or a "
+            f"single volume (D, H, W, C) (channels_first likewise), received "
+            f"an input of rank {rank} with shape {tuple(images.shape)}.")
+    if spatial_rank == 2 and rank not in (3, 4, 5):
+        raise ValueError(
+            f"{layer_name} expects a batch (B, H, W, C), a single image "
+            f"(H, W, C) or a batch of clips (B, frames, H, W, C) "
+            f"(channels_first likewise), received an input of rank {rank} "
+            f"with shape {tuple(images.shape)}.")
     if compute_dtype is not None and dtype != compute_dtype:
         images = ops.cast(images, compute_dtype)
     return images

@@ -170,16 +170,25 @@ def run(plan, data, training, compute_dtype, seed=None):
             keys = targets.MOVING + (
                 (targets.LABELS,) if stage.uses_labels else ())
             moving = {k: data[k] for k in keys if k in data}
+            rank = len(data[targets.IMAGES].shape)
             for segment in stage.segments:
-                moving = compiled_segment(segment, compute_dtype)(
+                moving = compiled_segment(segment, compute_dtype, rank)(
                     moving, seeds)
             data = dict(data, **moving)
         else:
             for m in stage.members:
                 if m.layer.acts_at_inference:
-                    data = m.layer.infer(dict(data, images=_cast(
+                    data = _infer(m.layer, dict(data, images=_cast(
                         data[targets.IMAGES], compute_dtype)))
     return data
+
+
+def _infer(layer, data):
+    """``layer.infer``, frame by frame for a batch of clips."""
+    if len(data[targets.IMAGES].shape) == 5 and layer.spatial_rank == 2:
+        data, frames = fold_clips(data)
+        return unfold_clips(layer.infer(data), frames)
+    return layer.infer(data)
 
 
 def _cast(images, dtype):
@@ -255,10 +264,11 @@ def _cloned(unit):
     return dataclasses.replace(unit, member=member(unit.member))
 
 
-def compiled_segment(segment, compute_dtype):
+def compiled_segment(segment, compute_dtype, rank=4):
     """The compiled function of ``segment`` (shared by every layer and
-    ``Augment`` whose segment computes the same)."""
-    key = (compute_dtype, tuple(_unit_key(u) for u in segment))
+    ``Augment`` whose segment computes the same) for images of ``rank``
+    (4: a batch of images; 5: of clips or volumes: a trace of its own)."""
+    key = (compute_dtype, rank, tuple(_unit_key(u) for u in segment))
     with _cache_lock:
         fn = _cache.get(key)
         if fn is not None:
@@ -282,35 +292,146 @@ def clear_cache():
 
 
 def _segment_function(units, compute_dtype):
-    """Pure: ``(moving tensors, call seeds) -> moving tensors``."""
+    """Pure: ``(moving tensors, call seeds) -> moving tensors``.
+
+    A 5-D batch given to 2-D layers is a batch of clips ``(B, T, H, W,
+    C)``: its frames fold into the batch (:func:`fold_clips`), each unit
+    draws for ``B`` clips and its parameters repeat per frame
+    (:func:`per_frame`), so every frame of a clip is moved and coloured
+    alike, in the same one resample. A layer that reads other images of
+    the batch (MixUp, CutMix) sees each clip as one image whose channels
+    are its frames' (:func:`frames_as_channels`): it mixes whole clips."""
+    volumetric = any(_unit_layer(u).spatial_rank == 3 for u in units)
 
     def run_segment(data, seeds):
         data = dict(data)
         wide = reads_wide_values(data[targets.IMAGES])
         # The cast fuses with the first read of the compiled function.
         data[targets.IMAGES] = ops.cast(data[targets.IMAGES], compute_dtype)
+        frames = None
+        if len(data[targets.IMAGES].shape) == 5 and not volumetric:
+            data, frames = fold_clips(data)
         for unit in units:
-            batch, height, width, channels = ops.shape(data[targets.IMAGES])
+            shape = ops.shape(data[targets.IMAGES])
+            batch = shape[0] if frames is None else shape[0] // frames
+            if volumetric:
+                batch = shape[0]
+            sizes = tuple(shape[1:])
             if isinstance(unit, GeometricRun):
                 layers, transformations = [], []
                 for m in unit.members:
                     # Each layer draws for the size it sees.
-                    transformations.append(draws.materialize(
+                    transformations.append(per_frame(draws.materialize(
                         m.layer.random_parameters(
-                            (batch, height, width, channels),
-                            draws.Stream(seeds[m.slot], m.position))))
+                            (batch,) + sizes,
+                            draws.Stream(seeds[m.slot], m.position))),
+                        frames))
                     layers.append(m.layer)
-                    height, width = m.layer.output_size(height, width)
-                data = geometric_run(layers, transformations, data, wide)
+                    if not volumetric:
+                        sizes = m.layer.output_size(*sizes[:2]) + sizes[2:]
+                run = (geometric_run if not volumetric
+                       else layers[0].geometric_run)
+                data = run(layers, transformations, data, wide)
             else:
                 m = unit.member
                 # Every phase of a layer draws the same parameters.
                 t = draws.materialize(m.layer.random_parameters(
-                    (batch, height, width, channels),
+                    (batch,) + sizes,
                     draws.Stream(seeds[m.slot], m.position)))
-                data = m.layer.transform_phase(data, t, unit.phase)
+                if frames is not None and m.layer.reads_batch:
+                    data = dict(data, images=frames_as_channels(
+                        data[targets.IMAGES], frames))
+                    data = m.layer.transform_phase(data, t, unit.phase)
+                    data = dict(data, images=channels_as_frames(
+                        data[targets.IMAGES], frames))
+                else:
+                    data = m.layer.transform_phase(
+                        data, per_frame(t, frames), unit.phase)
             wide = reads_wide_values(data[targets.IMAGES])
+        if frames is not None:
+            data = unfold_clips(data, frames)
         return data
 
     return run_segment
 
+
+def _unit_layer(unit):
+    return unit.members[0].layer if isinstance(unit, GeometricRun) else \
+        unit.member.layer
+
+
+# -- clips: (B, T, H, W, C) batches given to 2-D layers -----------------------
+def _clip_frames(images):
+    frames = images.shape[1]
+    if not isinstance(frames, int):
+        raise ValueError(
+            "A batch of clips (B, frames, H, W, C) needs its number of "
+            f"frames known when traced; received images of shape "
+            f"{tuple(images.shape)}.")
+    return frames
+
+
+def _fold(x, frames):
+    """``(B, T, ...)`` -> ``(B * T, ...)``."""
+    return ops.reshape(x, (-1,) + tuple(x.shape[2:]))
+
+
+def _unfold(x, frames):
+    """``(B * T, ...)`` -> ``(B, T, ...)``."""
+    return ops.reshape(x, (-1, frames) + tuple(x.shape[1:]))
+
+
+def _map_targets(data, fn):
+    out = dict(data)
+    for key in (targets.IMAGES, targets.MASKS, targets.KEYPOINTS):
+        if key in out:
+            out[key] = fn(out[key])
+    if targets.BOXES in out:
+        out[targets.BOXES] = {k: fn(x) for k, x in out[targets.BOXES].items()}
+    return out
+
+
+def fold_clips(data):
+    """A batch of clips as a batch of frames: ``(data, frames)``. Images
+    and masks ``(B, T, H, W, C)``, boxes ``(B, T, N, 4)`` and keypoints
+    ``(B, T, N, 2)`` (one set per frame) fold their frames into the batch;
+    ``"labels"`` stay per clip."""
+    frames = _clip_frames(data[targets.IMAGES])
+    return _map_targets(data, lambda x: _fold(x, frames)), frames
+
+
+def unfold_clips(data, frames):
+    """The inverse of :func:`fold_clips`."""
+    return _map_targets(data, lambda x: _unfold(x, frames))
+
+
+def per_frame(parameters, frames):
+    """Per-clip parameters ``(B, ...)`` repeated for each of a clip's
+    ``frames`` (``(B * T, ...)``, in the order of :func:`fold_clips`);
+    ``frames`` None: as they are."""
+    if frames is None:
+        return parameters
+    import keras
+
+    def repeat(x):
+        if not hasattr(x, "shape") or len(x.shape) == 0:
+            return x
+        return ops.repeat(x, frames, axis=0)
+
+    return keras.tree.map_structure(repeat, parameters)
+
+
+def frames_as_channels(images, frames):
+    """``(B * T, H, W, C)`` frames -> ``(B, H, W, T * C)``: a clip as one
+    image, its frames side by side in the channels."""
+    _, height, width, channels = images.shape
+    clips = ops.transpose(_unfold(images, frames), (0, 2, 3, 1, 4))
+    return ops.reshape(clips, (-1, height, width, frames * channels))
+
+
+def channels_as_frames(images, frames):
+    """The inverse of :func:`frames_as_channels`."""
+    _, height, width, channels = images.shape
+    clips = ops.reshape(images, (-1, height, width, frames,
+                                 channels // frames))
+    return _fold(ops.transpose(clips, (0, 3, 1, 2, 4)), frames)

@@ -15,6 +15,7 @@ class _BatchMixing(BaseAugmentation):
     ``"labels"`` with the partner's by the same weight."""
 
     uses_labels = True
+    reads_batch = True
     pointwise = False  # each image reads its partner's pixels
 
     def __init__(self, alpha, **kwargs):

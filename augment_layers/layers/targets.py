@@ -145,15 +145,21 @@ def check_mask_size(data, data_format, layer_name):
             f"for images of shape {tuple(data[IMAGES].shape)}.")
 
 
-def on_channels_last_batch(fn, data, data_format, box_format):
+def on_channels_last_batch(fn, data, data_format, box_format,
+                           single_rank=3):
     """Runs ``fn`` on the internal form of ``data``, then restores its form.
 
     The internal form: every target batched, images and masks channels-last,
     boxes absolute ``xyxy`` float32 (when ``box_format`` is given; otherwise
     boxes pass as they are and ``fn`` must leave them alone).
+
+    ``single_rank``: the rank of one unbatched item (3: an image ``(H, W,
+    C)``; 4: a volume ``(D, H, W, C)``). A batch of clips ``(B, T, H, W,
+    C)`` keeps its frames axis (the executor folds it). Channels-first
+    inputs (``(B, C, ..., H, W)``) move their channel axis last.
     """
     images = data[IMAGES]
-    unbatched = len(images.shape) == 3
+    unbatched = len(images.shape) == single_rank
     if not unbatched and images.shape[0] == 0:
         return data  # an empty batch: nothing to draw or move (see
         # ImageLayer.empty_batch for a layer that resizes)
@@ -170,23 +176,25 @@ def on_channels_last_batch(fn, data, data_format, box_format):
         if BOXES in work:
             work[BOXES] = {k: ops.expand_dims(x, 0)
                            for k, x in work[BOXES].items()}
+    rank = len(work[IMAGES].shape)
     if data_format == "channels_first":
-        each(lambda x: ops.transpose(x, (0, 2, 3, 1)))
+        each(lambda x: ops.transpose(x, (0,) + tuple(range(2, rank)) + (1,)))
     if BOXES in work and box_format is not None:
         shape = ops.shape(work[IMAGES])
         work[BOXES] = dict(work[BOXES], boxes=box_ops.to_xyxy(
-            work[BOXES]["boxes"], box_format, shape[1], shape[2]))
+            work[BOXES]["boxes"], box_format, shape[-3], shape[-2]))
 
     work = fn(work)
 
     if BOXES in work and box_format is not None:
         shape = ops.shape(work[IMAGES])
         moved = box_ops.from_xyxy(work[BOXES]["boxes"], box_format,
-                                  shape[1], shape[2])
+                                  shape[-3], shape[-2])
         work[BOXES] = dict(work[BOXES], boxes=ops.cast(
             moved, data[BOXES]["boxes"].dtype))
     if data_format == "channels_first":
-        each(lambda x: ops.transpose(x, (0, 3, 1, 2)))
+        each(lambda x: ops.transpose(x, (0, rank - 1) + tuple(
+            range(1, rank - 1))))
     if unbatched:
         each(lambda x: ops.squeeze(x, 0), batched_keys)
         if BOXES in work:
