@@ -54,6 +54,13 @@ with _quiet():
     from augment_layers.layers import SamplewiseNormalization
     from augment_layers.layers import ZCAWhitening
     from augment_layers.layers import adapt
+    from augment_layers.layers import RandomAffine3D
+    from augment_layers.layers import RandomFlip3D
+    from augment_layers.layers import RandomElasticTransform3D
+    from augment_layers.layers import RandomIntensityScale
+    from augment_layers.layers import RandomIntensityShift
+    from augment_layers.layers import RandomGamma
+    from augment_layers.layers import Augment3D
     from augment_layers.migration import from_image_data_generator
     from augment_layers.keras_migration import from_keras
     from augment_layers.image import ImageDataGenerator

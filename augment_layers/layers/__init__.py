@@ -49,3 +49,11 @@ from augment_layers.layers.standardize import FeaturewiseNormalization
 from augment_layers.layers.standardize import SamplewiseNormalization
 from augment_layers.layers.standardize import ZCAWhitening
 from augment_layers.layers.standardize import adapt
+from augment_layers.layers.volume import RandomAffine3D
+from augment_layers.layers.volume import RandomFlip3D
+from augment_layers.layers.volume import RandomElasticTransform3D
+from augment_layers.layers.volume import RandomIntensityScale
+from augment_layers.layers.volume import RandomIntensityShift
+from augment_layers.layers.volume import RandomGamma
+from augment_layers.layers.volume import Augment3D
+from augment_layers.layers.volume import VolumeAugmentation

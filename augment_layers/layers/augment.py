@@ -50,6 +50,16 @@ class Augment(ImageLayer):
             raise ValueError(
                 "`layers` must be a list of Keras layers, received "
                 f"layers={layers!r}.")
+        for layer in layers:
+            if isinstance(layer, BaseAugmentation) and (
+                    layer.spatial_rank != self.spatial_rank):
+                raise ValueError(
+                    f"{type(self).__name__} takes "
+                    f"{'2-D image' if self.spatial_rank == 2 else '3-D'} "
+                    f"layers; {layer.name} ({type(layer).__name__}) is a "
+                    f"{layer.spatial_rank}-D layer. Use "
+                    f"{'Augment3D' if self.spatial_rank == 2 else 'Augment'}"
+                    " for it.")
         formats = {layer.data_format for layer in layers
                    if isinstance(layer, BaseAugmentation)}
         if data_format is None:

@@ -441,3 +441,85 @@ def affine_transform(images, matrices, interpolation="bilinear",
 
 _compiled_impl = compiled(affine_transform_impl,
                           static_argnums=(2, 3, 4, 5, 6))
+
+
+def resample_points(images, coordinates, interpolation="bilinear",
+                    fill_mode="nearest", fill_value=0.0):
+    """Samples ``images`` at per-element source points, any number of
+    spatial axes: the resampler with the dimension as a parameter.
+
+    The 2-D path above (:func:`affine_transform_impl`) is this with ``n =
+    2`` plus its speed-ups (column strips, PyTorch's ``grid_sample``,
+    bands); the volumes' trilinear resample
+    (:mod:`augment_layers.ops.volume`) is this with ``n = 3``. Both share
+    the fill modes (:func:`_map_index`, scipy's conventions), the
+    ``constant`` bounds (:func:`_inside`), the row gather
+    (:func:`_take_rows`) and the blend (:func:`_blend`), and blend the
+    last axis first: the 2-D path's order, so ``n = 2`` gives its values.
+
+    Args:
+        images: ``(B, *sizes, C)``, channels last, ``n = len(sizes)``.
+        coordinates: ``n`` float32 tensors of one shape ``(B, *out)``,
+            the source index of every output element along each spatial
+            axis, in axis order (voxel centres at integers).
+        interpolation: ``"bilinear"`` (linear along every axis: trilinear
+            for volumes, ``2 ** n`` gathers) or ``"nearest"`` (one).
+        fill_mode, fill_value: as :func:`affine_transform`.
+
+    Returns:
+        ``(B, *out, C)`` of the dtype of ``images``.
+    """
+    count = len(coordinates)
+    shape = ops.shape(images)
+    sizes = tuple(shape[1:1 + count])
+    channels = shape[-1]
+    per_element = (-1,) + (1,) * (len(coordinates[0].shape) - 1)
+    # Element strides of the spatial axes in the flattened batch.
+    strides, stride = [], 1
+    for size in reversed(sizes):
+        strides.insert(0, stride)
+        stride = stride * size
+    base = ops.reshape(ops.arange(shape[0], dtype="int32") * stride,
+                       per_element)
+    flat = ops.reshape(images, (-1, channels))
+    inside = None
+    if fill_mode == "constant":
+        for coord, size in zip(coordinates, sizes):
+            within = _inside(coord, size)
+            inside = within if inside is None else ops.logical_and(
+                inside, within)
+
+    def offset(index, axis):
+        return _map_index(index, sizes[axis], fill_mode) * strides[axis]
+
+    if interpolation == "nearest":
+        index = base
+        for axis, coord in enumerate(coordinates):
+            index = index + offset(
+                ops.cast(ops.floor(coord + 0.5), "int32"), axis)
+        out = _take_rows(flat, index)
+    else:
+        work_dtype = "float32" if backend.standardize_dtype(images.dtype) in (
+            "float16", "bfloat16") else images.dtype
+        near, far, weights = [], [], []
+        for axis, coord in enumerate(coordinates):
+            floor = ops.floor(coord)
+            weights.append(ops.cast((coord - floor)[..., None], work_dtype))
+            # ceil(), not floor() + 1: on an exact centre both neighbours
+            # are the same element (see _resample_rows).
+            near.append(offset(ops.cast(floor, "int32"), axis))
+            far.append(offset(ops.cast(ops.ceil(coord), "int32"), axis))
+
+        def corner(axis, start):
+            """Blends along ``axis`` and every axis after it."""
+            if axis == count:
+                return ops.cast(_take_rows(flat, start), work_dtype)
+            return _blend(corner(axis + 1, start + near[axis]),
+                          corner(axis + 1, start + far[axis]),
+                          weights[axis])
+
+        out = corner(0, base)
+    if inside is not None:
+        out = ops.where(inside[..., None], out, ops.cast(fill_value,
+                                                         out.dtype))
+    return ops.cast(out, images.dtype)
