@@ -146,3 +146,32 @@ def every_layer():
     front.append(al.Augment([al.RandomRotation(10), al.RandomShift(0.1, 0.1),
                              al.RandomBrightnessRange()]))
     return front
+
+
+# The 3-D layers (volumes (B, D, H, W, C)): the generic 3-D contract in
+# tests/test_volumes.py runs on each entry.
+VOLUME_CASES = [
+    Case("RandomAffine3D", lambda seed=None: al.RandomAffine3D(
+        rotation_range=20, shift_range=0.1, zoom_range=0.1, shear_range=5,
+        flip_axes=(0,), seed=seed), geometric=True),
+    Case("RandomAffine3D_spacing", lambda seed=None: al.RandomAffine3D(
+        rotation_range=(0, 30, 0), zoom_range=(0.1, 0.1, 0.2),
+        fill_mode="constant", fill_value=-1.0, spacing=(2.0, 1.0, 1.0),
+        seed=seed), geometric=True),
+    Case("RandomFlip3D", lambda seed=None: al.RandomFlip3D(seed=seed),
+         geometric=True, min_distinct=4),
+    Case("RandomElasticTransform3D", lambda seed=None:
+         al.RandomElasticTransform3D(factor=(1.0, 1.0), seed=seed),
+         geometric=True, static_size=True),
+    Case("RandomIntensityScale", lambda seed=None: al.RandomIntensityScale(
+        0.2, seed=seed)),
+    Case("RandomIntensityShift", lambda seed=None: al.RandomIntensityShift(
+        (-10, 10), seed=seed)),
+    Case("RandomGamma", lambda seed=None: al.RandomGamma(seed=seed)),
+    Case("Augment3D", lambda seed=None: al.Augment3D([
+        al.RandomAffine3D(rotation_range=15, zoom_range=0.1,
+                          fill_mode="reflect", seed=seed),
+        al.RandomElasticTransform3D(scale=0.5, seed=seed),
+        al.RandomIntensityScale(0.1, seed=seed)]), geometric=True,
+        static_size=True),
+]

@@ -86,7 +86,7 @@ def test_same_seed_same_output(layer_case, rng):
                               np.asarray(c(x, training=True)))
 
 
-@pytest.mark.parametrize("rank_shape", [(8, 8), (2, 2, 8, 8, 3)])
+@pytest.mark.parametrize("rank_shape", [(8, 8), (2, 2, 2, 8, 8, 3)])
 def test_wrong_rank_is_a_clear_error(layer_case, rank_shape):
     layer = layer_case.make()
     with pytest.raises(ValueError, match=r"\(B, H, W, C\).*rank"):

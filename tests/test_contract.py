@@ -90,6 +90,31 @@ def test_runs_under_xla(layer_case, rng):
 
 
 @pytest.mark.sampled(2)
+def test_clips_draw_once_per_clip(layer_case, rng):
+    """A 5-D batch is a batch of clips: frame ``t`` of the clips equals the
+    layer on the batch of frames ``t`` under the same call seed (one draw
+    per clip, the same transform on each of its frames); identical frames
+    stay identical, and identical clips differ from each other."""
+    layer = layer_case.make(seed=5)
+    clips = rng.uniform(0, 255, (3, 3, 20, 20, 3)).astype("float32")
+    clips[:, 2] = clips[:, 1]
+    out = to_numpy(layer(clips, training=True, seed=9))
+    assert out.shape == tuple(layer.compute_output_shape(clips.shape))
+    for t in range(3):
+        np.testing.assert_allclose(
+            out[:, t], to_numpy(layer(clips[:, t], training=True, seed=9)),
+            atol=1e-2, rtol=0)
+    np.testing.assert_array_equal(out[:, 2], out[:, 1])
+    if layer_case.deterministic:
+        return
+    same = np.repeat(clips[:1, 1:], 16, axis=0)  # two equal frames
+    out = to_numpy(layer(same, training=True, seed=10))
+    np.testing.assert_array_equal(out[:, 1], out[:, 0])
+    # Clips differ (each image's own draws are test_behaviour's).
+    assert len({o.tobytes() for o in out[:, 0]}) >= 2
+
+
+@pytest.mark.sampled(2)
 def test_takes_keras_dict_format(layer_case, rng):
     """Images, masks, boxes and keypoints in; the same structure out, each
     target in its own dtype; at inference every target is unchanged."""

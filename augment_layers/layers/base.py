@@ -164,6 +164,12 @@ class ImageLayer(CheckedConfig, keras.layers.Layer):
         if not targets.is_dict(inputs):
             return {targets.IMAGES: prepare_images(
                 inputs, None, self.name, self.spatial_rank)}, False
+        if self.spatial_rank == 3:
+            for key in (targets.BOXES, targets.KEYPOINTS):
+                if key in inputs:
+                    raise ValueError(
+                        f"{self.name} moves volumes and their "
+                        f"'segmentation_masks'; it does not take {key!r}.")
         data = targets.check_dict(inputs, self.name)
         data[targets.IMAGES] = prepare_images(
             data[targets.IMAGES], None, self.name, self.spatial_rank)

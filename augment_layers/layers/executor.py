@@ -277,6 +277,9 @@ def compiled_segment(segment, compute_dtype, rank=4):
     # A displacement field's grid is sized by the image: one trace per size.
     per_shape = any(m.layer.displaces for u in segment for m in (
         u.members if isinstance(u, GeometricRun) else (u.member,)))
+    # Clips fold their frames by a count known when traced: one trace per
+    # shape (a relaxed trace would forget it).
+    per_shape = per_shape or rank == 5
     fn = compiled(_segment_function(tuple(_cloned(u) for u in segment),
                                     compute_dtype), per_shape=per_shape)
     with _cache_lock:

@@ -58,13 +58,13 @@ class _BatchMixing(BaseAugmentation):
             out[targets.LABELS] = labels
         return out
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, seed=None):
         if training and len(getattr(
                 inputs.get(targets.IMAGES) if targets.is_dict(inputs)
                 else inputs, "shape", ())) == 3:
             raise ValueError(f"{self.name} mixes the images of a batch; it "
                              "needs a batch (B, H, W, C), not one image.")
-        return super().call(inputs, training=training)
+        return super().call(inputs, training=training, seed=seed)
 
     def get_config(self):
         config = super().get_config()

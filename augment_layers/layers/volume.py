@@ -373,13 +373,17 @@ class RandomElasticTransform3D(GeometricAugmentation3D):
         probability = rng.uniform(batch, *self.factor)
         apply = rng.uniform(batch, 0.0, 1.0) < probability
         s = ops.where(apply, rng.uniform(batch, *self.scale), 0.0)
-        # Box-Muller: two standard normals per (radius, angle); three used.
+        # Box-Muller: two standard normals per (radius, angle) pair; three
+        # per node, so 1.5 pairs a node (the draws cost more than the blur).
+        nodes = counts[0] * counts[1] * counts[2]
+        pairs = (3 * nodes + 1) // 2
         radius = ops.sqrt(-2.0 * ops.log(ops.maximum(
-            rng.uniform(batch, 0.0, 1.0, counts + (2,)), 1e-12)))
-        angle = rng.uniform(batch, 0.0, 2.0 * math.pi, counts + (2,))
+            rng.uniform(batch, 0.0, 1.0, (pairs,)), 1e-12)))
+        angle = rng.uniform(batch, 0.0, 2.0 * math.pi, (pairs,))
         normals = ops.concatenate([radius * ops.cos(angle),
                                    radius * ops.sin(angle)], axis=-1)
-        return {"scale": s, "noise": normals[..., :3]}
+        normals = ops.reshape(normals[:, :3 * nodes], (-1,) + counts + (3,))
+        return {"scale": s, "noise": normals}
 
     def field(self, t, sizes):
         sigma, alpha = self._sigma_alpha(t["scale"], sizes)
@@ -497,11 +501,14 @@ class Augment3D(Augment):
     """:class:`~augment_layers.Augment` for volumes: its 3-D geometric
     layers (consecutive, sharing interpolation and fill) compose into one
     sampling map and one trilinear resample; intensity layers run in the
-    same compiled call. Segmentation masks follow (nearest).
+    same compiled call. Segmentation masks follow (nearest). Neighbours
+    that ask for different ``interpolation`` or ``fill_mode`` resample
+    apart (the elastic layer's default fill is Keras's ``"reflect"``).
 
     Example:
     >>> augment = Augment3D([RandomAffine3D(rotation_range=15,
-    ...                                     zoom_range=0.1),
+    ...                                     zoom_range=0.1,
+    ...                                     fill_mode="reflect"),
     ...                      RandomElasticTransform3D(scale=0.5),
     ...                      RandomIntensityScale(0.1)])
     """

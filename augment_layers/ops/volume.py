@@ -163,6 +163,8 @@ class NodeField3D:
         constant interpolation matrices (no gather)."""
         field = self.nodes
         for axis, letter in enumerate("zyx"):
+            if self.counts[axis] == out_sizes[axis] == self.sizes[axis]:
+                continue  # a node per voxel: the identity
             weights = _linear_weights(out_sizes[axis], self.counts[axis],
                                       self.steps[axis])
             spec = {"z": "dn,bnyxc->bdyxc", "y": "dn,bznxc->bzdxc",
