@@ -181,7 +181,8 @@ def eager_results(batch_size=64, side=224, reps=5):
 
 def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
         plot=True, quiet=False, tf_data=None, dropin=None, eager=None,
-        keras_layers_size=None, fields_size=None, service=None):
+        keras_layers_size=None, fields_size=None, service=None,
+        volumes=None):
     """``tf_data``, ``dropin``, ``eager``: kwargs of :func:`tf_data_results`,
     :func:`benchmarks.dropin.rows` and :func:`eager_results` (None: the
     defaults, 224²; False: none of those rows)."""
@@ -253,6 +254,12 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
         results["tf_data_service"] = distributed.rows(**(service or {}))
         if not quiet:
             print(distributed.format_rows(results["tf_data_service"]))
+    if volumes is not False and cpu_peers:
+        from benchmarks import volumes as V
+
+        results["volumes"] = V.rows(**(volumes or {}))
+        if not quiet:
+            print(V.format_rows(results["volumes"]))
     if dropin is not False and cpu_peers:
         from benchmarks import dropin as D
 
@@ -272,6 +279,9 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
 
     results["targets"] += distributed.check_targets(
         results.get("tf_data_service"))
+    from benchmarks import volumes as V
+
+    results["targets"] += V.check_targets(results.get("volumes"))
     if not quiet:
         for line in results["targets"]:
             print(line)
@@ -602,6 +612,8 @@ def main(argv=None):
         keras_layers_size=(4, 32) if args.tiny else None,
         fields_size=(4, 32) if args.tiny else None,
         service=dict(batch_size=4, side=32, batches=4, reps=1)
+        if args.tiny else None,
+        volumes=dict(volume_size=(1, 16), clip_size=(2, 4, 16), reps=1)
         if args.tiny else None)
 
 

@@ -172,14 +172,15 @@ def check_targets(entry):
     clip = {r["name"]: r["frames_per_s"] for r in entry["clips"]["rows"]}
     cost = clip[FRAMES] / clip[CLIPS]
     side = entry["volumes"]["side"]
-    lines = [f"{'MET' if cost <= 1.1 else 'MISSED'}: a clip of "
+    lines = [f"[{'PASS' if cost <= 1.1 else 'MISS'}] a clip of "
              f"{entry['clips']['frames']} frames costs {cost:.2f}x the same "
              "frames as images (target <= 1.1x)",
-             f"Augment3D at {side}³: {rate[AUGMENT3D] / rate[COPY]:.1%} of "
+             f"[INFO] Augment3D at {side}³: {rate[AUGMENT3D] / rate[COPY]:.1%} of "
              f"the NumPy copy's rate; {rate[AUGMENT3D] / rate[SCIPY]:.2f}x "
              "scipy's affine_transform (which does no elastic field)"]
     if MONAI in rate:
-        lines.append(f"Augment3D at {side}³: {rate[AUGMENT3D] / rate[MONAI]:.2f}x"
+        lines.append(f"[INFO] Augment3D at {side}³: "
+                     f"{rate[AUGMENT3D] / rate[MONAI]:.2f}x"
                      " MONAI's RandAffined + Rand3DElasticd")
     return lines
 

@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks import run
 from benchmarks import backend_paths
+from benchmarks import volumes
 from tests.helpers import FULL
 
 pytestmark = pytest.mark.tensorflow_only
@@ -56,7 +57,11 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
                                   files=4),
                       eager=dict(batch_size=2, side=16, reps=1),
                       keras_layers_size=(2, 16),
-                      service=dict(batch_size=2, side=16, batches=2, reps=1))
+                      service=dict(batch_size=2, side=16, batches=2, reps=1),
+                      volumes=dict(volume_size=(1, 12), clip_size=(2, 2, 16),
+                                   reps=1))
+    assert {r["name"] for r in results["volumes"]["volumes"]["rows"]} >= {
+        volumes.AUGMENT3D, volumes.COPY, volumes.SCIPY}
     names = {r["name"] for r in results["sizes"][0]["rows"]}
     assert run.OURS in names and "keras 3 built-in stack" in names
     assert any(r["group"].startswith("single:") for r in
@@ -144,6 +149,25 @@ def test_spec_bandwidth_names_the_cards():
     assert gpu.spec_bandwidth("NVIDIA H200") == 4800.0
     assert gpu.spec_bandwidth("NVIDIA H100 PCIe") == 2000.0
     assert gpu.spec_bandwidth("cpu") is None
+
+
+def test_volume_targets_are_same_run_ratios():
+    """The clip target divides the two clip rows' rates; the volume lines
+    divide ours by each peer's, all from the one entry."""
+    entry = {"volumes": {"batch": 2, "side": 96, "rows": [
+        {"name": volumes.AUGMENT3D, "volumes_per_s": 10.0},
+        {"name": volumes.COPY, "volumes_per_s": 400.0},
+        {"name": volumes.SCIPY, "volumes_per_s": 20.0},
+        {"name": volumes.MONAI, "volumes_per_s": 4.0}]},
+        "clips": {"clips": 4, "frames": 16, "side": 112, "rows": [
+            {"name": volumes.CLIPS, "frames_per_s": 500.0},
+            {"name": volumes.FRAMES, "frames_per_s": 600.0}]}}
+    lines = volumes.check_targets(entry)
+    assert lines[0].startswith("[MISS]") and "1.20x" in lines[0]
+    assert "2.5%" in lines[1] and "0.50x scipy" in lines[1]
+    assert "2.50x MONAI" in lines[2]
+    table = volumes.format_rows(entry)
+    assert "40.00x" in table and "0.40x" in table
 
 
 def test_keras_layer_targets_are_same_run_ratios():

@@ -14,12 +14,13 @@ pytestmark = pytest.mark.tensorflow_only
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
 
 
-def test_there_are_four_notebooks():
+def test_there_are_five_notebooks():
     names = [os.path.basename(p) for p in NOTEBOOKS]
     assert names == ["01_tour.ipynb",
                      "02_migrating_from_ImageDataGenerator.ipynb",
                      "03_custom_ops_and_export.ipynb",
-                     "04_segmentation_and_detection.ipynb"]
+                     "04_segmentation_and_detection.ipynb",
+                     "05_video_and_volumes.ipynb"]
 
 
 # (`make test` runs one of them from scratch; every notebook's committed

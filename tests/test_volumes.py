@@ -305,7 +305,9 @@ def test_resample_points_is_the_2d_resample_for_two_axes(rng):
         :, 1, 2, None, None]
     for mode in ("nearest", "constant", "reflect", "wrap"):
         got = to_numpy(resample.resample_points(
-            x, [src_y.astype("float32"), src_x.astype("float32")],
+            keras.ops.convert_to_tensor(x),
+            [keras.ops.convert_to_tensor(src_y.astype("float32")),
+             keras.ops.convert_to_tensor(src_x.astype("float32"))],
             "bilinear", mode, 0.5))
         want = to_numpy(resample.affine_transform(x, m, "bilinear", mode,
                                                   0.5))
