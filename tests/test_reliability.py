@@ -82,7 +82,7 @@ def test_images_that_do_not_fit_adapted_statistics_are_named(cls):
         layer(np.zeros((2, 8, 8, 1), "float32"))
 
 
-@pytest.mark.parametrize("shape", [(8, 8), (2, 2, 8, 8, 3)])
+@pytest.mark.parametrize("shape", [(8, 8), (2, 2, 2, 8, 8, 3)])
 def test_wrong_rank_through_augment_is_named(shape):
     with pytest.raises(ValueError, match="rank"):
         al.Augment([al.RandomShift(0.1)])(np.zeros(shape, "float32"),
