@@ -4,6 +4,7 @@ import importlib.util
 import json
 import os
 
+import numpy as np
 import pytest
 
 from benchmarks import run
@@ -186,3 +187,26 @@ def test_keras_layer_targets_are_same_run_ratios():
     assert lines[1].startswith("[MISS] keras:augmix") and "2.00x" in lines[1]
     table = run.format_keras_layers(entry)
     assert "2.00x" in table and "4.50x" in table
+
+
+@pytest.mark.tensorflow_only
+def test_candidate_formulations_equal_the_general_resample(rng):
+    """The 2x2xC window gather and the separable formulation that
+    ``benchmarks.formulations`` times equal the package's resampler bit
+    for bit (so their timings compare like with like)."""
+    import tensorflow as tf
+
+    from augment_layers.ops import resample
+    from benchmarks import formulations
+
+    images = tf.constant(rng.uniform(0, 255, (3, 24, 32, 3)).astype(
+        "float32"))
+    for rotate, candidate in ((True, formulations.window_resample),
+                              (False, formulations.separable_resample)):
+        matrices = tf.constant(formulations._matrices(3, 32, rotate))
+        general = tf.function(lambda x, m: resample._resample_rows(
+            x, m, "bilinear", "nearest", 0.0, 0, None, None, False, 0),
+            jit_compile=True)(images, matrices).numpy()
+        fast = tf.function(candidate, jit_compile=True)(images,
+                                                        matrices).numpy()
+        np.testing.assert_array_equal(fast, general)
