@@ -40,8 +40,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         marker = item.get_closest_marker("sampled")
         every = marker.args[0] if marker is not None else None
-        if BACKEND != "tensorflow" and "layer_case" in getattr(
-                item, "fixturenames", ()):
+        if BACKEND != "tensorflow" and {"layer_case", "volume_case"} & set(
+                getattr(item, "fixturenames", ())):
             # JAX and PyTorch run the generic contract on one layer in
             # three per test (each layer meets some of its tests there; the
             # TensorFlow run and `make test-full` run every layer).
