@@ -164,3 +164,15 @@ def test_clips_in_tf_data(rng):
     np.testing.assert_array_equal(out[:, 1], out[:, 0])
     np.testing.assert_array_equal(out[:, 2], out[:, 0])
     assert not np.allclose(out[0, 0], clips[0, 0])
+
+
+@pytest.mark.tensorflow_only
+def test_an_unknown_frame_count_is_a_clear_error():
+    import tensorflow as tf
+
+    layer = al.RandomRotation(10)
+    traced = tf.function(lambda x: layer(x, training=True),
+                         input_signature=[tf.TensorSpec(
+                             (None, None, 16, 16, 3), tf.float32)])
+    with pytest.raises(ValueError, match="number of frames known"):
+        traced.get_concrete_function()
