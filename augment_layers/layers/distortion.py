@@ -93,7 +93,7 @@ class RandomElasticTransform(FieldAugmentation):
         sigma, alpha = self._sigma_alpha(t["scale"], height, width)
         sigma_max = self._sigma_alpha(self.scale[1], height, width)[0]
         nodes = fields.elastic_nodes(t["noise"], alpha, sigma, sigma_max,
-                                     height, width)
+                                     (height, width))
         return fields.NodeField(nodes, height, width)
 
     def get_config(self):

@@ -388,7 +388,7 @@ class RandomElasticTransform3D(GeometricAugmentation3D):
     def field(self, t, sizes):
         sigma, alpha = self._sigma_alpha(t["scale"], sizes)
         sigma_max = self._sigma_alpha(self.scale[1], sizes)[0]
-        nodes = volume.elastic_nodes(t["noise"], alpha, sigma, sigma_max,
+        nodes = fields.elastic_nodes(t["noise"], alpha, sigma, sigma_max,
                                      sizes)
         return volume.NodeField3D(nodes, sizes)
 

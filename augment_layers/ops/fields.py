@@ -266,22 +266,34 @@ def _apply(matrices, x, y, projective):
     return nx, ny
 
 
-def chain(items, batch, projective=False):
-    """A :class:`SamplingMap` from a run's per-layer ``items`` in layer
-    order (each a ``(B, 3, 3)`` matrix or a field): consecutive matrices
-    compose into one. ``projective``: some matrix is a homography."""
+def chain_steps(items, is_field, compose):
+    """The steps of a sampling map from a run's per-layer ``items`` in
+    layer order (matrices and fields): from the output side, consecutive
+    matrices composed into one (``compose``, first applied on the left);
+    ``is_field(item)`` tells a field from a matrix. Shared by the 2-D map
+    (:func:`chain`) and the volumes' (:func:`augment_layers.ops.volume.
+    chain`)."""
     steps, pending = [], []
     for item in reversed(items):  # from the output side
-        if isinstance(item, (NodeField, SeparableField)):
+        if is_field(item):
             if pending:
-                steps.append(affine.compose(*reversed(pending)))
+                steps.append(compose(*reversed(pending)))
                 pending = []
             steps.append(item)
         else:
             pending.append(item)
     if pending:
-        steps.append(affine.compose(*reversed(pending)))
-    return SamplingMap(steps, batch, projective)
+        steps.append(compose(*reversed(pending)))
+    return steps
+
+
+def chain(items, batch, projective=False):
+    """A :class:`SamplingMap` from a run's per-layer ``items`` in layer
+    order (each a ``(B, 3, 3)`` matrix or a field): consecutive matrices
+    compose into one. ``projective``: some matrix is a homography."""
+    return SamplingMap(chain_steps(
+        items, lambda item: isinstance(item, (NodeField, SeparableField)),
+        affine.compose), batch, projective)
 
 
 # -- the elastic field ----------------------------------------------------
@@ -315,51 +327,60 @@ def _sum_of_squares(size, sigma):
     return ops.sum(ops.square(weights), axis=1)
 
 
-def elastic_nodes(noise, alpha, sigma, sigma_max, height, width):
-    """The elastic displacement at the nodes of a :class:`NodeField`.
+def elastic_nodes(noise, alpha, sigma, sigma_max, sizes):
+    """The elastic displacement at the nodes of a :class:`NodeField` (2-D)
+    or :class:`augment_layers.ops.volume.NodeField3D` (3-D).
 
     Keras's field is white noise of unit variance at every pixel, times
     ``sigma``, blurred by a Gaussian of ``sigma`` pixels and scaled by
     ``alpha``. Blurring white noise on a grid of step ``s`` by ``sigma / s``
     steps gives values with the same correlation (a Gaussian of ``sigma *
     sqrt(2)`` pixels) at the nodes; each image's values are scaled to the
-    standard deviation of Keras's field at the same ``alpha`` and
+    standard deviation of Keras's 2-D field at the same ``alpha`` and
     ``sigma`` (computed from the dense kernel), so at the nodes the field
-    has Keras's distribution, for both components (Keras draws the same
+    has Keras's distribution, for every component (Keras draws the same
     noise for ``dx`` and ``dy``, so its displacements all lie on a
-    diagonal; here the two are independent).
+    diagonal; here the components are independent). Volumes get the same
+    deviation per component: a literal 3-D blur would be smaller by a
+    further factor of about ``0.28 / sqrt(sigma)``, a field too faint to
+    see.
 
     Args:
-        noise: ``(B, ny, nx, 2)`` standard normal values.
+        noise: ``(B, *nodes, k)`` standard normal values, ``k`` components
+            (one per spatial axis).
         alpha, sigma: ``(B,)`` per image, in pixels.
         sigma_max: the largest ``sigma`` the layer draws (Python float).
-        height, width: the image size.
+        sizes: the image's ``(height, width)`` or the volume's ``(depth,
+            height, width)``.
     """
-    ny, nx = int(noise.shape[1]), int(noise.shape[2])
-    step_y = max(height - 1, 1) / max(ny - 1, 1)
-    step_x = max(width - 1, 1) / max(nx - 1, 1)
+    counts = [int(n) for n in noise.shape[1:1 + len(sizes)]]
+    steps = [max(size - 1, 1) / max(count - 1, 1)
+             for size, count in zip(sizes, counts)]
     sigma = ops.cast(sigma, "float32")
-    sigma_y, sigma_x = sigma / step_y, sigma / step_x
-    coarse = max(sigma_max / step_y, sigma_max / step_x)
+    coarse = max(sigma_max / step for step in steps)
     size = kernel_size(coarse)
     # The blur along each axis is one batched product with a (n, n)
     # matrix per image (a short axis: cheaper than a pass per tap).
-    ky = min(size, 2 * ny - 1)
-    kx = min(size, 2 * nx - 1)
-    kernels_y = filters.gaussian_kernels(ky, ops.maximum(sigma_y, 1e-3))
-    kernels_x = filters.gaussian_kernels(kx, ops.maximum(sigma_x, 1e-3))
-    blurred = ops.einsum("bij,bjxc->bixc",
-                         filters.blur_matrices(ny, kernels_y), noise)
-    blurred = ops.einsum("bij,byjc->byic",
-                         filters.blur_matrices(nx, kernels_x), blurred)
+    letters = "xyzw"[:len(sizes)][::-1]  # the spatial axes' names, in order
+    blurred, node_variance = noise, None
+    for axis, (count, step) in enumerate(zip(counts, steps)):
+        kernels = filters.gaussian_kernels(
+            min(size, 2 * count - 1), ops.maximum(sigma / step, 1e-3))
+        source = letters[:axis] + "j" + letters[axis + 1:]
+        target = letters[:axis] + "i" + letters[axis + 1:]
+        blurred = ops.einsum(f"bij,b{source}c->b{target}c",
+                             filters.blur_matrices(count, kernels), blurred)
+        sum_sq = ops.sum(ops.square(kernels), axis=1)
+        node_variance = sum_sq if node_variance is None else \
+            node_variance * sum_sq
     dense = kernel_size(sigma_max)
-    # Standard deviations after the blur: the dense field's (2-D: the
-    # product of the 1-D sums of squares) and the nodes'.
+    # Standard deviations after the blur: the dense 2-D field's (the
+    # product of two 1-D sums of squares, square-rooted: one sum) and the
+    # nodes'.
     dense_std = _sum_of_squares(dense, sigma)
-    node_std = ops.sqrt(ops.sum(ops.square(kernels_y), axis=1)
-                        * ops.sum(ops.square(kernels_x), axis=1))
-    scale = ops.cast(alpha, "float32") * sigma * dense_std / node_std
-    return blurred * scale[:, None, None, None]
+    scale = ops.cast(alpha, "float32") * sigma * dense_std / ops.sqrt(
+        node_variance)
+    return blurred * ops.reshape(scale, (-1,) + (1,) * (len(noise.shape) - 1))
 
 
 # -- the grid distortion -----------------------------------------------------

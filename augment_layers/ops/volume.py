@@ -27,7 +27,6 @@ import numpy as np
 
 from augment_layers.ops import affine
 from augment_layers.ops import fields
-from augment_layers.ops import filters
 from augment_layers.ops import resample
 from augment_layers.ops.dispatch import computed_once, ops
 
@@ -216,47 +215,6 @@ def _linear_weights(size, count, step):
     return weights.astype("float32")
 
 
-def elastic_nodes(noise, alpha, sigma, sigma_max, sizes):
-    """The elastic displacement at the nodes of a :class:`NodeField3D`:
-    the 2-D :func:`augment_layers.ops.fields.elastic_nodes` with a third
-    axis: white noise blurred by a Gaussian of ``sigma`` voxels, each of
-    the three (independent) components scaled to the standard deviation of
-    the 2-D layer's components at the same ``alpha`` and ``sigma``.
-
-    Args:
-        noise: ``(B, nz, ny, nx, 3)`` standard normal values.
-        alpha, sigma: ``(B,)`` per volume, in voxels.
-        sigma_max: the largest ``sigma`` the layer draws (Python float).
-        sizes: the volume's ``(D, H, W)``.
-    """
-    counts = [int(n) for n in noise.shape[1:4]]
-    steps = [max(s - 1, 1) / max(n - 1, 1) for s, n in zip(sizes, counts)]
-    sigma = ops.cast(sigma, "float32")
-    coarse = max(sigma_max / step for step in steps)
-    size = fields.kernel_size(coarse)
-    out = noise
-    node_variance = None
-    for axis, (count, step) in enumerate(zip(counts, steps)):
-        taps = min(size, 2 * count - 1)
-        kernels = filters.gaussian_kernels(taps, ops.maximum(
-            sigma / step, 1e-3))
-        blur = filters.blur_matrices(count, kernels)
-        spec = ("bij,bjyxc->biyxc", "bij,bzjxc->bzixc",
-                "bij,bzyjc->bzyic")[axis]
-        out = ops.einsum(spec, blur, out)
-        sum_sq = ops.sum(ops.square(kernels), axis=1)
-        node_variance = sum_sq if node_variance is None else \
-            node_variance * sum_sq
-    # Each component gets the 2-D field's standard deviation at the same
-    # alpha and sigma (the 1-D sum of squares of the dense kernel; a 3-D
-    # blur of white noise would be smaller by a further factor of about
-    # 0.28 / sqrt(sigma), a field too faint to see).
-    dense_std = fields._sum_of_squares(fields.kernel_size(sigma_max), sigma)
-    scale = ops.cast(alpha, "float32") * sigma * dense_std / ops.sqrt(
-        node_variance)
-    return out * scale[:, None, None, None, None]
-
-
 # -- the sampling map and the resample -----------------------------------
 def grid(sizes):
     """The output voxels' indices along each axis, shaped to broadcast:
@@ -284,18 +242,8 @@ def chain(items):
     """From the per-layer ``items`` in layer order (each a ``(B, 4, 4)``
     matrix or a :class:`NodeField3D`), the steps from the output side,
     consecutive matrices composed into one."""
-    steps, pending = [], []
-    for item in reversed(items):
-        if isinstance(item, NodeField3D):
-            if pending:
-                steps.append(compose(*reversed(pending)))
-                pending = []
-            steps.append(item)
-        else:
-            pending.append(item)
-    if pending:
-        steps.append(compose(*reversed(pending)))
-    return steps
+    return fields.chain_steps(
+        items, lambda item: isinstance(item, NodeField3D), compose)
 
 
 def coordinates(steps, batch, sizes):
