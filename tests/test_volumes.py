@@ -84,6 +84,8 @@ def test_3d_and_2d_layers_do_not_mix():
         al.Augment([al.RandomFlip(), al.RandomFlip3D()])
     with pytest.raises(ValueError, match="2-D layer"):
         al.Augment3D([al.RandomFlip3D(), al.RandomFlip()])
+    with pytest.raises(ValueError, match="2-D layer"):
+        al.Augment3D([al.Augment([al.RandomFlip()])])
     with pytest.raises(ValueError, match="segmentation_masks"):
         al.RandomFlip3D()({"images": np.zeros((1, 4, 4, 4, 1), "float32"),
                            "keypoints": np.zeros((1, 2, 2), "float32")},

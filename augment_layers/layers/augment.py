@@ -51,7 +51,7 @@ class Augment(ImageLayer):
                 "`layers` must be a list of Keras layers, received "
                 f"layers={layers!r}.")
         for layer in layers:
-            if isinstance(layer, BaseAugmentation) and (
+            if isinstance(layer, ImageLayer) and (
                     layer.spatial_rank != self.spatial_rank):
                 raise ValueError(
                     f"{type(self).__name__} takes "
