@@ -17,12 +17,16 @@ $(PY):
 
 # The demo installs only what it needs (quick first run); tests and
 # benchmarks install everything (PyTorch, JAX, the ONNX tools...).
+# Each also builds the native CPU resampler for this host (about a minute;
+# where there is no C++ compiler it says so, and the XLA formulation runs).
 $(DEMO_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[demo]"
+	$(PY) -m augment_layers build-native
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m augment_layers build-native
 	touch $@
 
 # `make test` (CI, under ten minutes on 2 cores): the whole suite under

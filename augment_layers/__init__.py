@@ -72,4 +72,8 @@ with _quiet():
     from augment_layers.registry import register_op
     from augment_layers.registry import registered_ops
 
+from augment_layers.ops import native as _native  # noqa: E402
+
+_native.load_if_built()
+
 __version__ = "0.1.0"

@@ -164,7 +164,20 @@ def main(argv=None):
     prev.add_argument("-o", "--output", default="grid.png")
     prev.add_argument("-n", type=int, default=9)
     prev.add_argument("--seed", type=int, default=None)
+    sub.add_parser("build-native", help="build the native CPU resampler "
+                   "for this host and TensorFlow (otherwise built on first "
+                   "use); says why where it cannot be")
     args = parser.parse_args(argv)
+    if args.command == "build-native":
+        from augment_layers.ops import native
+
+        reason = native.unavailable_reason()
+        if reason is None:
+            print(f"native resampler: {native.library_path()}")
+        else:
+            print(f"native resampler unavailable (the general XLA "
+                  f"formulation runs, with the same bits): {reason}")
+        return 0
     try:
         if args.command == "demo":
             from augment_layers.demo import run_demo

@@ -9,7 +9,9 @@ Both are written here, for the ``"nearest"`` fill the benchmark pipeline
 uses, checked bit for bit against the package's resampler
 (``resample._resample_rows``), and timed beside it in the same run under
 ``tf.function(jit_compile=True)``, with a one-gather resample (nearest
-interpolation) and the read+write of the batch as the floors. The section
+interpolation) and the read+write of the batch as the floors. The native kernel
+(``augment_layers/native``, what the package now takes on a CPU host) is
+timed and checked beside them. The section
 ``"formulations"`` of the device's JSON keeps the figures and the host.
 """
 
@@ -127,13 +129,20 @@ def rows(sizes=SIZES, reps=7):
     candidate equals the general path bit for bit."""
     import tensorflow as tf
 
-    from augment_layers.ops import resample
+    from augment_layers.ops import native, resample
     from benchmarks import run as R
 
     def general(strips):
         return tf.function(lambda x, m: resample._resample_rows(
             x, m, "bilinear", "nearest", 0.0, 0, None, None, False, strips),
             jit_compile=True)
+
+    def native_fn(side):
+        def fn(x, m):
+            return native.resample(x, m, "bilinear", "nearest", 0.0, side,
+                                   side, False)
+
+        return tf.function(fn, jit_compile=True)
 
     def nearest(x, m):
         return resample._resample_rows(x, m, "nearest", "nearest", 0.0, 0,
@@ -150,6 +159,8 @@ def rows(sizes=SIZES, reps=7):
             else 0
         contenders = [
             ("general, column strips (rotation)", turned, general(strips)),
+            ("native kernel (rotation): what the pipeline takes", turned,
+             native_fn(side)),
             ("general, rows (rotation)", turned, general(0)),
             ("2x2xC window gather (rotation)", turned,
              tf.function(window_resample, jit_compile=True)),
@@ -158,15 +169,33 @@ def rows(sizes=SIZES, reps=7):
             ("general, rows (no rotation or shear)", straight, general(0)),
             ("separable: rows, then columns (no rotation or shear)",
              straight, tf.function(separable_resample, jit_compile=True)),
+            ("native kernel (no rotation or shear)", straight,
+             native_fn(side)),
             ("read+write of the batch (memory limit)", turned,
              tf.function(lambda x, m: x * 1.0001, jit_compile=True))]
+        if native.load() is None:
+            contenders = [c for c in contenders if "native" not in c[0]]
+        fns = {name: (m, f) for name, m, f in contenders}
+
+        def same(a, b):
+            if a not in fns:
+                return None
+            m, f = fns[a]
+            return bool(np.array_equal(f(images, m).numpy(),
+                                       fns[b][1](images, m).numpy()))
+
         equal = {
-            "window": bool(np.array_equal(
-                contenders[2][2](images, turned).numpy(),
-                contenders[1][2](images, turned).numpy())),
-            "separable": bool(np.array_equal(
-                contenders[5][2](images, straight).numpy(),
-                contenders[4][2](images, straight).numpy()))}
+            "window": same("2x2xC window gather (rotation)",
+                           "general, rows (rotation)"),
+            "separable": same(
+                "separable: rows, then columns (no rotation or shear)",
+                "general, rows (no rotation or shear)"),
+            "native (rotation)": same(
+                "native kernel (rotation): what the pipeline takes",
+                "general, rows (rotation)"),
+            "native (no rotation)": same(
+                "native kernel (no rotation or shear)",
+                "general, rows (no rotation or shear)")}
         entries = [(name, "", (lambda f, m: lambda x: f(x, m).numpy())(f, m))
                    for name, m, f in contenders]
         secs, _ = R.measure(entries, images, reps)
@@ -188,9 +217,8 @@ def format_rows(entries):
         for name, value in ms.items():
             lines.append(f"  {name:<56} {value:8.2f}  {base / value:5.2f}x"
                          f"  {memory / value:6.1%}")
-        lines.append(f"  bit for bit equal to the general path: "
-                     f"window {e['bit_equal']['window']}, separable "
-                     f"{e['bit_equal']['separable']}")
+        lines.append("  bit for bit equal to the general path: " + ", ".join(
+            f"{k} {v}" for k, v in e["bit_equal"].items() if v is not None))
     return "\n".join(lines)
 
 

@@ -71,3 +71,14 @@ def stored_dtype(dtype):
     can mean there."""
     tensor = keras.ops.convert_to_tensor(np.zeros((1,), dtype))
     return np.dtype(keras.backend.standardize_dtype(tensor.dtype))
+
+
+def resamples(hlo, other_gathers=0):
+    """How many image resamples an optimised HLO holds: each native
+    resample is one custom call (``augment_layers_resample``), each
+    general bilinear one is four gathers (``other_gathers`` are the
+    program's gathers of other things)."""
+    native = hlo.count('custom_call_target="augment_layers_resample"')
+    gathers = hlo.count(" gather(") - other_gathers
+    assert gathers % 4 == 0, f"{gathers} gathers is not whole resamples"
+    return native + gathers // 4

@@ -61,3 +61,16 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(items=[i for i in items
                                              if i in dropped])
         items[:] = [i for i in items if i not in dropped]
+
+
+@pytest.fixture
+def general_formulation(monkeypatch):
+    """The general XLA formulation of the resampler, for tests of its own
+    form (strips, gathers, index widths): the native CPU kernel is off, and
+    no trace made with it is reused."""
+    from augment_layers.layers import executor
+
+    monkeypatch.setenv("AUGMENT_LAYERS_NATIVE", "0")
+    executor.clear_cache()
+    yield
+    executor.clear_cache()

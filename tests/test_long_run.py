@@ -82,8 +82,10 @@ def test_4096_squared_batch_of_two_peaks_under_4x_its_size(backend):
     assert ratio <= 4.0
 
 
-def test_no_full_size_int64_index_tensors():
-    """Indices are int32, one per pixel (all channels of a pixel at once)."""
+def test_no_full_size_int64_index_tensors(general_formulation):
+    """Indices are int32, one per pixel (all channels of a pixel at once),
+    in the general formulation (the native one computes them in
+    registers)."""
     if BACKEND == "torch":
         pytest.skip("no XLA program to inspect on PyTorch")
     augment = al.Augment([al.RandomRotation(20), al.RandomShift(0.1, 0.1),

@@ -191,7 +191,8 @@ def _spy_strips(monkeypatch):
 @pytest.mark.parametrize("case", ["affine", "projective", "resized",
                                   "float64"])
 def test_column_strips_equal_row_order_and_scipy(
-        rng, monkeypatch, interpolation, order, fill_mode, case):
+        rng, monkeypatch, interpolation, order, fill_mode, case,
+        general_formulation):
     """Under XLA on a CPU, a resample told its reads slant writes its
     output in column strips of 32: the same values as row order, bit for
     bit (every pixel is computed by the same ops), and scipy's."""
@@ -229,7 +230,8 @@ def test_column_strips_equal_row_order_and_scipy(
 
 
 @backend.tensorflow_only
-def test_column_strips_are_taken_only_where_they_pay(rng, monkeypatch):
+def test_column_strips_are_taken_only_where_they_pay(rng, monkeypatch,
+                                                    general_formulation):
     """Strips for a rotation over float32 in a traced function on a CPU;
     rows for uint8 input (the cast to float32 inside must not hide it),
     for pipelines that keep rows rows, for widths 32 does not divide, and
@@ -319,7 +321,8 @@ def test_rejects_unknown_options(rng):
 
 
 @backend.tensorflow_only
-def test_column_strips_survive_other_sizes_in_the_process(rng, monkeypatch):
+def test_column_strips_survive_other_sizes_in_the_process(
+        rng, monkeypatch, general_formulation):
     """A layer's resample is traced into the layer's compiled call, not as
     a function of its own shared by every layer: after a notebook has
     previewed rotations at a few sizes, a new rotation layer still knows

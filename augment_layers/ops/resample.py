@@ -15,9 +15,11 @@ before interpolation, which reproduces scipy's ``nearest``, ``reflect``
 pixel centres gets ``fill_value`` exactly.
 """
 
+import collections
+
 from keras import backend
 
-from augment_layers.ops import fields
+from augment_layers.ops import fields, native
 from augment_layers.ops.compile import compiled
 from augment_layers.ops.dispatch import active_backend, computed_once, ops
 
@@ -104,6 +106,12 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
     under XLA on a CPU the output is then written in column strips (see
     :func:`strip_width`).
     """
+    formulation = choose_formulation(images, matrices, output_size)
+    if formulation == "native":
+        height, width = output_size or (images.shape[1], images.shape[2])
+        return native.resample(images, ops.cast(matrices, "float32"),
+                               interpolation, fill_mode, fill_value, height,
+                               width, projective)
     if not isinstance(matrices, fields.SamplingMap) and \
             _torch_grid_sample_applies(images, interpolation, fill_mode):
         return _torch_grid_sample(images, matrices, fill_mode, fill_value,
@@ -123,6 +131,46 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
     return _resample_rows(images, matrices, interpolation, fill_mode,
                           fill_value, 0, None, output_size, projective,
                           strips)
+
+
+def choose_formulation(images, matrices, output_size=None):
+    """Which formulation resamples this plan: ``"native"`` or ``"general"``.
+
+    Decided by static properties only (never by call history or batch
+    size): TensorFlow with no GPU, float32 images of static height, width
+    and channels, a static output size, and matrices (not a chain with
+    displacement fields) take the native CPU kernel
+    (:mod:`augment_layers.ops.native`) where it could be built here. Both
+    give the same bits (``tests/test_native.py``)."""
+    formulation = "general"
+    if (active_backend() == "tensorflow"
+            and not isinstance(matrices, fields.SamplingMap)
+            and backend.standardize_dtype(images.dtype) == "float32"
+            and len(images.shape) == 4
+            and None not in tuple(images.shape)[1:]
+            and len(matrices.shape) == 3 and tuple(matrices.shape)[1:] in (
+                (2, 3), (3, 3))
+            and _no_gpu() and native.load() is not None):
+        formulation = "native"
+    _FORMULATIONS_TAKEN.append(formulation)
+    return formulation
+
+
+# The last formulations chosen, as each plan is traced (the tests' spy).
+_FORMULATIONS_TAKEN = collections.deque(maxlen=256)
+
+
+def formulations_taken():
+    """The formulations chosen since the last call (cleared by it)."""
+    taken = list(_FORMULATIONS_TAKEN)
+    _FORMULATIONS_TAKEN.clear()
+    return taken
+
+
+def _no_gpu():
+    import tensorflow as tf
+
+    return not tf.config.list_logical_devices("GPU")
 
 
 # Rotated float32 batches are written in column strips of this width under

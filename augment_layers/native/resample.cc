@@ -1,0 +1,241 @@
+// The native CPU formulation of augment_layers' one resampler.
+//
+// The same arithmetic as `augment_layers.ops.resample._resample_rows` (the
+// general XLA formulation), float op for float op, so that both give the same
+// bits: source coordinates `(m00 * x + m01 * y) + m02` (divided by the third
+// row's value for a homography), the neighbours `floor` and `ceil` mapped into
+// the image by the fill mode, two blends `a + w * (b - a)` along x, then one
+// along y, and `fill_value` outside for "constant". Compiled with
+// -ffp-contract=off, with the two multiply-adds that XLA:CPU fuses on a host
+// with FMA written as fused ones (`MulAdd`): `m00 * x + (m01 * y)` for an
+// affine map (not for a homography's, whose sums feed a divide) and
+// `w * (b - a) + a` (found by emulating each candidate against XLA's output;
+// the tests compare the two formulations bit for bit on every plan).
+//
+// What differs is the order of work: each output row is computed pixel after
+// pixel, every channel of a neighbour read from the same cache line, the
+// batch's rows split over the host's cores. XLA:CPU lowers the general
+// formulation to one scalar load per value with no reuse between the four
+// corners (docs/performance.md).
+//
+// Registered two ways: as a TensorFlow op with a CPU kernel (graphs and
+// tf.data maps that are not compiled), and as an XLA kernel that lowers the
+// op to a typed-FFI custom call, so that it runs inside the package's
+// jit_compile=True segments and inside a user's XLA-compiled train step.
+
+#include <sched.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/shape_inference.h"
+#include "tensorflow/compiler/tf2xla/xla_op_kernel.h"
+#include "tensorflow/compiler/tf2xla/xla_op_registry.h"
+#include "xla/hlo/builder/xla_builder.h"
+#include "xla/ffi/api/ffi.h"
+
+namespace xla {
+namespace ffi {
+const XLA_FFI_Api* GetXlaFfiApi();  // exported by libtensorflow_framework
+}  // namespace ffi
+}  // namespace xla
+
+#include "resample_kernel.h"
+
+// ---------------------------------------------------------------- XLA FFI --
+
+namespace ffi = xla::ffi;
+
+static ffi::Error ResampleFfi(ffi::Buffer<ffi::F32> images,
+                              ffi::Buffer<ffi::F32> matrices,
+                              ffi::ResultBuffer<ffi::F32> out,
+                              int32_t bilinear, int32_t fill_mode,
+                              float fill_value, int32_t projective) {
+  const auto in_dims = images.dimensions();
+  const auto m_dims = matrices.dimensions();
+  const auto out_dims = out->dimensions();
+  if (in_dims.size() != 4 || m_dims.size() != 3 || out_dims.size() != 4 ||
+      m_dims[2] != 3 || m_dims[0] != in_dims[0]) {
+    return ffi::Error::InvalidArgument(
+        "augment_layers resample: images (B, H, W, C), matrices (B, 2|3, 3)");
+  }
+  augment_layers::Geometry g{in_dims[0],  in_dims[1],  in_dims[2],
+                             in_dims[3],  out_dims[1], out_dims[2],
+                             m_dims[1],   fill_mode,   bilinear != 0,
+                             projective != 0, fill_value};
+  augment_layers::Resample(images.typed_data(), matrices.typed_data(),
+                           out->typed_data(), g);
+  return ffi::Error::Success();
+}
+
+XLA_FFI_DEFINE_HANDLER(kAugmentLayersResample, ResampleFfi,
+                       ffi::Ffi::Bind()
+                           .Arg<ffi::Buffer<ffi::F32>>()
+                           .Arg<ffi::Buffer<ffi::F32>>()
+                           .Ret<ffi::Buffer<ffi::F32>>()
+                           .Attr<int32_t>("bilinear")
+                           .Attr<int32_t>("fill_mode")
+                           .Attr<float>("fill_value")
+                           .Attr<int32_t>("projective"));
+
+static const bool kFfiRegistered = [] {
+  XLA_FFI_Error* error = ffi::Ffi::RegisterStaticHandler(
+      xla::ffi::GetXlaFfiApi(), "augment_layers_resample", "Host",
+      kAugmentLayersResample);
+  return error == nullptr;
+}();
+
+// ------------------------------------------------------------- TensorFlow --
+
+using namespace tensorflow;  // NOLINT
+
+REGISTER_OP("AugmentLayersResample")
+    .Input("images: float")
+    .Input("matrices: float")
+    .Output("output: float")
+    .Attr("out_height: int")
+    .Attr("out_width: int")
+    .Attr("interpolation: {'bilinear', 'nearest'}")
+    .Attr("fill_mode: {'constant', 'nearest', 'reflect', 'wrap'}")
+    .Attr("fill_value: float")
+    .Attr("projective: bool")
+    .SetShapeFn([](shape_inference::InferenceContext* c) {
+      shape_inference::ShapeHandle images;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &images));
+      int64_t out_height, out_width;
+      TF_RETURN_IF_ERROR(c->GetAttr("out_height", &out_height));
+      TF_RETURN_IF_ERROR(c->GetAttr("out_width", &out_width));
+      c->set_output(0, c->MakeShape({c->Dim(images, 0), out_height, out_width,
+                                     c->Dim(images, 3)}));
+      return absl::OkStatus();
+    });
+
+namespace {
+
+struct Attrs {
+  int64_t out_height, out_width;
+  std::string interpolation, fill_mode;
+  float fill_value;
+  bool projective;
+
+  template <typename Context>
+  absl::Status Read(Context* c) {
+    TF_RETURN_IF_ERROR(c->GetAttr("out_height", &out_height));
+    TF_RETURN_IF_ERROR(c->GetAttr("out_width", &out_width));
+    TF_RETURN_IF_ERROR(c->GetAttr("interpolation", &interpolation));
+    TF_RETURN_IF_ERROR(c->GetAttr("fill_mode", &fill_mode));
+    TF_RETURN_IF_ERROR(c->GetAttr("fill_value", &fill_value));
+    TF_RETURN_IF_ERROR(c->GetAttr("projective", &projective));
+    return absl::OkStatus();
+  }
+};
+
+class ResampleOp : public OpKernel {
+ public:
+  explicit ResampleOp(OpKernelConstruction* c) : OpKernel(c) {
+    OP_REQUIRES_OK(c, attrs_.Read(c));
+  }
+
+  void Compute(OpKernelContext* c) override {
+    const Tensor& images = c->input(0);
+    const Tensor& matrices = c->input(1);
+    OP_REQUIRES(c, images.dims() == 4,
+                errors::InvalidArgument("images must be (B, H, W, C)"));
+    OP_REQUIRES(c,
+                matrices.dims() == 3 && matrices.dim_size(2) == 3 &&
+                    matrices.dim_size(0) == images.dim_size(0) &&
+                    (matrices.dim_size(1) == 3 ||
+                     (matrices.dim_size(1) == 2 && !attrs_.projective)),
+                errors::InvalidArgument("matrices must be (B, 2|3, 3)"));
+    Tensor* out = nullptr;
+    OP_REQUIRES_OK(
+        c, c->allocate_output(
+               0,
+               TensorShape({images.dim_size(0), attrs_.out_height,
+                            attrs_.out_width, images.dim_size(3)}),
+               &out));
+    augment_layers::Geometry g{images.dim_size(0),
+                               images.dim_size(1),
+                               images.dim_size(2),
+                               images.dim_size(3),
+                               attrs_.out_height,
+                               attrs_.out_width,
+                               matrices.dim_size(1),
+                               augment_layers::FillCode(attrs_.fill_mode),
+                               attrs_.interpolation == "bilinear",
+                               attrs_.projective,
+                               attrs_.fill_value};
+    if (out->NumElements() == 0) return;
+    augment_layers::Resample(images.flat<float>().data(),
+                             matrices.flat<float>().data(),
+                             out->flat<float>().data(), g);
+  }
+
+ private:
+  Attrs attrs_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("AugmentLayersResample").Device(DEVICE_CPU),
+                        ResampleOp);
+
+class ResampleXlaOp : public XlaOpKernel {
+ public:
+  explicit ResampleXlaOp(OpKernelConstruction* c) : XlaOpKernel(c) {
+    OP_REQUIRES_OK(c, attrs_.Read(c));
+  }
+
+  void Compile(XlaOpKernelContext* ctx) override {
+    auto images_shape = ctx->InputXlaShape(0);
+    OP_REQUIRES_OK(ctx, images_shape.status());
+    const xla::Shape& in = *images_shape;
+    OP_REQUIRES(ctx, in.dimensions().size() == 4,
+                errors::InvalidArgument("images must be (B, H, W, C)"));
+    xla::Shape out = xla::ShapeUtil::MakeShapeWithDescendingLayout(
+        xla::F32, {in.dimensions(0), attrs_.out_height, attrs_.out_width,
+                   in.dimensions(3)});
+    uint32_t fill_bits;
+    std::memcpy(&fill_bits, &attrs_.fill_value, sizeof(fill_bits));
+    char hex[16];
+    std::snprintf(hex, sizeof(hex), "0x%08X", fill_bits);
+    const std::string config =
+        std::string("{bilinear = ") +
+        (attrs_.interpolation == "bilinear" ? "1" : "0") +
+        " : i32, fill_mode = " +
+        std::to_string(augment_layers::FillCode(attrs_.fill_mode)) +
+        " : i32, fill_value = " + hex + " : f32, projective = " +
+        (attrs_.projective ? "1" : "0") + " : i32}";
+    // Row-major operands, as the handler reads them.
+    xla::Shape images_layout = in;
+    *images_layout.mutable_layout() =
+        xla::LayoutUtil::GetDefaultLayoutForShape(in);
+    auto matrices_shape = ctx->InputXlaShape(1);
+    OP_REQUIRES_OK(ctx, matrices_shape.status());
+    xla::Shape matrices_layout = *matrices_shape;
+    *matrices_layout.mutable_layout() =
+        xla::LayoutUtil::GetDefaultLayoutForShape(matrices_layout);
+    xla::XlaOp result = xla::CustomCallWithLayout(
+        ctx->builder(), "augment_layers_resample",
+        {ctx->Input(0), ctx->Input(1)}, out, {images_layout, matrices_layout},
+        config, /*has_side_effect=*/false,
+        /*output_operand_aliasing=*/{}, /*literal=*/nullptr,
+        xla::CustomCallSchedule::SCHEDULE_NONE,
+        xla::CustomCallApiVersion::API_VERSION_TYPED_FFI);
+    ctx->SetOutput(0, result);
+  }
+
+ private:
+  Attrs attrs_;
+};
+
+REGISTER_XLA_OP(Name("AugmentLayersResample").Device(DEVICE_CPU_XLA_JIT),
+                ResampleXlaOp);
+
+}  // namespace

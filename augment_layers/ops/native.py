@@ -1,0 +1,172 @@
+"""The native CPU formulation of the resampler (TensorFlow on a CPU host).
+
+``augment_layers/native/resample.cc`` computes what the general formulation
+(:func:`augment_layers.ops.resample._resample_rows`) computes, float op for
+float op, a row of output pixels at a time over the host's cores. It is one
+TensorFlow op with two kernels: a CPU kernel, and an XLA kernel that lowers
+to a typed-FFI custom call, so the op runs inside the package's
+``jit_compile=True`` segments and inside a user's XLA-compiled train step.
+
+It is built for the host it runs on (``-march=native``) by the C++ compiler
+found there, against the TensorFlow that is installed, the first time it is
+needed, into a cache keyed by all three (``AUGMENT_LAYERS_CACHE``, else
+``$XDG_CACHE_HOME/augment_layers``, else ``~/.cache/augment_layers``).
+``python -m augment_layers build-native`` builds it ahead of time (``make``
+does). Where it cannot be built or loaded (no compiler, another TensorFlow),
+the general formulation runs: the bits are the same either way.
+``AUGMENT_LAYERS_NATIVE=0`` turns it off.
+"""
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+
+_SOURCE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                           "native")
+_SOURCE = os.path.join(_SOURCE_DIR, "resample.cc")
+_KERNEL = os.path.join(_SOURCE_DIR, "resample_kernel.h")
+# -fno-trapping-math lets floor and ceil be inlined (values unchanged);
+# -ffp-contract=off keeps every multiply-add the source does not fuse apart.
+FLAGS = ("-std=c++17", "-shared", "-fPIC", "-O3", "-march=native",
+         "-ffp-contract=off", "-fno-trapping-math", "-fno-math-errno",
+         "-pthread", "-w")
+
+_lock = threading.Lock()
+_state = {"module": None, "tried": False, "error": None}
+
+
+def enabled():
+    """False where ``AUGMENT_LAYERS_NATIVE=0`` (the general formulation)."""
+    return os.environ.get("AUGMENT_LAYERS_NATIVE", "1") != "0"
+
+
+def _cpu_signature():
+    """The host's CPU model and instruction-set flags (-march=native)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = [line for line in f
+                     if line.startswith(("model name", "flags"))]
+        return "".join(sorted(set(lines)))
+    except OSError:
+        return platform.processor()
+
+
+def _cache_dir():
+    root = os.environ.get("AUGMENT_LAYERS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+        "augment_layers")
+    return root
+
+
+def library_path():
+    """Where the library for this host, TensorFlow and source lives."""
+    import tensorflow as tf
+
+    digest = hashlib.sha256()
+    for source in (_SOURCE, _KERNEL):
+        with open(source, "rb") as f:
+            digest.update(f.read())
+    for part in (tf.__version__, tf.__file__, " ".join(FLAGS),
+                 _cpu_signature(), platform.machine(), sys.version):
+        digest.update(part.encode())
+    return os.path.join(_cache_dir(),
+                        f"resample-{digest.hexdigest()[:16]}.so")
+
+
+def _compiler():
+    for name in (os.environ.get("CXX"), "g++", "c++", "clang++"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def build(path=None, verbose=False):
+    """Compiles the library into ``path`` (atomically); returns the path."""
+    import tensorflow as tf
+
+    path = path or library_path()
+    compiler = _compiler()
+    if compiler is None:
+        raise RuntimeError("no C++ compiler (g++, c++ or clang++) on PATH")
+    tf_dir = os.path.dirname(tf.__file__)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=os.path.dirname(path))
+    os.close(fd)
+    command = [compiler, *FLAGS, _SOURCE, "-o", tmp,
+               "-I" + os.path.join(_SOURCE_DIR, "stub"),
+               *tf.sysconfig.get_compile_flags(),
+               *tf.sysconfig.get_link_flags(),
+               "-l:libtensorflow_cc.so.2",
+               "-Wl,-rpath," + tf_dir]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError("building the native resampler failed:\n"
+                               + done.stderr[-4000:])
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    if verbose:
+        print(f"built {path}")
+    return path
+
+
+def load():
+    """The op module, built if need be; None where it is unavailable."""
+    if not enabled():
+        return None
+    if _state["tried"]:
+        return _state["module"]
+    with _lock:
+        if _state["tried"]:
+            return _state["module"]
+        try:
+            import tensorflow as tf
+
+            path = library_path()
+            if not os.path.exists(path):
+                build(path)
+            _state["module"] = tf.load_op_library(path)
+        except Exception as error:  # noqa: BLE001 - any failure: general path
+            _state["error"] = error
+            _state["module"] = None
+        _state["tried"] = True
+    return _state["module"]
+
+
+def load_if_built():
+    """Registers the op where the library for this host is already built
+    (cheap; no compile): a graph that holds the op, deserialized in a
+    process that has not resampled yet (a tf.data service worker), finds
+    it."""
+    if not enabled() or _state["tried"] or "tensorflow" not in sys.modules:
+        return
+    try:
+        if os.path.exists(library_path()):
+            load()
+    except Exception:  # noqa: BLE001 - it will be retried (and built) on use
+        pass
+
+
+def unavailable_reason():
+    """Why :func:`load` returned None (None when it did not)."""
+    load()
+    if not enabled():
+        return "AUGMENT_LAYERS_NATIVE=0"
+    return None if _state["module"] is not None else str(_state["error"])
+
+
+def resample(images, matrices, interpolation, fill_mode, fill_value,
+             out_height, out_width, projective):
+    """The op itself: float32 ``(B, H, W, C)`` images, ``(B, 2|3, 3)``
+    float32 matrices."""
+    return load().augment_layers_resample(
+        images, matrices, out_height=out_height, out_width=out_width,
+        interpolation=interpolation, fill_mode=fill_mode,
+        fill_value=float(fill_value), projective=bool(projective))

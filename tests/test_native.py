@@ -1,0 +1,209 @@
+"""The native CPU resampler (issue 31): the general formulation's bits on
+every plan that takes it, and a spy on which plans take it.
+
+The general formulation is itself checked against ``scipy.ndimage`` in
+``test_resample.py`` (which, on a CPU host with the native library, now runs
+the native formulation: both are checked against scipy there).
+"""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import augment_layers as al
+from augment_layers.ops import native, resample
+
+pytestmark = pytest.mark.tensorflow_only
+
+REASON = native.unavailable_reason()
+needs_native = pytest.mark.skipif(
+    REASON is not None, reason=f"native resampler unavailable: {REASON}")
+
+
+def _matrices(rng, batch, projective, rows=3):
+    """Turns, zooms, shears and shifts, one far outside the image (the
+    fill modes' modulo), one exactly the identity."""
+    out = []
+    for b in range(batch):
+        angle = rng.uniform(-0.8, 0.8)
+        sx, sy = rng.uniform(0.5, 1.6, 2)
+        m = np.array([[sx * np.cos(angle), -np.sin(angle) + rng.uniform(-.3, .3),
+                       rng.uniform(-20, 20)],
+                      [np.sin(angle), sy * np.cos(angle), rng.uniform(-20, 20)],
+                      [0.0, 0.0, 1.0]])
+        if b == 1:
+            m[:2, 2] += (700.0, -950.0)
+        if b == 2:
+            m = np.eye(3)
+        if projective and b != 2:
+            m[2, :2] = rng.uniform(-2e-3, 2e-3, 2)
+        out.append(m[:rows])
+    return np.asarray(out, "float32")
+
+
+PLANS = [dict(interpolation=i, fill_mode=f, projective=p, output_size=o,
+              channels=c)
+         for (i, f, p, o), c in zip(
+             itertools.product(("bilinear", "nearest"),
+                               ("constant", "nearest", "reflect", "wrap"),
+                               (False, True), (None, (29, 96))),
+             itertools.cycle((3, 1, 4, 5)))]
+
+
+def _general(images, matrices, plan, strips):
+    """The general formulation, compiled as the package compiles it."""
+    def fn(x, m):
+        return resample._resample_rows(
+            x, m, plan["interpolation"], plan["fill_mode"], 7.5, 0, None,
+            plan["output_size"], plan["projective"], strips)
+
+    return tf.function(fn, jit_compile=True)(images, matrices).numpy()
+
+
+@needs_native
+@pytest.mark.parametrize("plan", PLANS, ids=[
+    f"{p['interpolation']}-{p['fill_mode']}-"
+    f"{'proj' if p['projective'] else 'affine'}-"
+    f"{'resized' if p['output_size'] else 'same'}-c{p['channels']}"
+    for p in PLANS])
+def test_native_equals_the_general_formulation_bit_for_bit(plan):
+    rng = np.random.default_rng(len(str(plan)))
+    images = rng.uniform(0, 255, (5, 37, 64, plan["channels"])).astype(
+        "float32")
+    rows = 3 if plan["projective"] or plan["channels"] % 2 else 2
+    matrices = _matrices(rng, 5, plan["projective"], rows)
+    height, width = plan["output_size"] or (37, 64)
+    args = dict(out_height=height, out_width=width,
+                interpolation=plan["interpolation"],
+                fill_mode=plan["fill_mode"], fill_value=7.5,
+                projective=plan["projective"])
+    op = native.load().augment_layers_resample
+    in_xla = tf.function(lambda x, m: op(x, m, **args),
+                         jit_compile=True)(images, matrices).numpy()
+    cpu_kernel = tf.function(lambda x, m: op(x, m, **args))(
+        images, matrices).numpy()
+    rows_order = _general(images, matrices, plan, 0)
+    strips = _general(images, matrices, plan, 32)
+    np.testing.assert_array_equal(rows_order, strips)
+    np.testing.assert_array_equal(in_xla, rows_order)
+    np.testing.assert_array_equal(cpu_kernel, rows_order)
+    # The matrix that is the identity gives the image back.
+    if plan["output_size"] is None and plan["fill_mode"] != "constant":
+        np.testing.assert_array_equal(in_xla[2], images[2])
+
+
+@needs_native
+def test_a_spy_shows_which_plans_take_the_native_formulation():
+    images = np.random.default_rng(0).uniform(
+        0, 255, (4, 32, 32, 3)).astype("float32")
+    resample.formulations_taken()
+
+    def taken(layer, x=images):
+        layer(x, training=True)
+        return set(resample.formulations_taken())
+
+    # Matrices over float32 images of a static size: native.
+    assert taken(al.RandomRotation(0.1, seed=1)) == {"native"}
+    assert taken(al.Augment([al.RandomShear(10, seed=2),
+                             al.RandomShift(3, 3, seed=2)])) == {"native"}
+    assert taken(al.RandomPerspective(0.3, seed=3)) == {"native"}
+    # A displacement field (a SamplingMap, not matrices): general.
+    assert taken(al.RandomElasticTransform(
+        factor=1.0, scale=0.5, seed=4)) == {"general"}
+    # An unknown height and width at trace time: general.
+    layer = al.RandomRotation(0.1, seed=5)
+    fn = tf.function(lambda x: layer(x, training=True), input_signature=[
+        tf.TensorSpec((None, None, None, 3), tf.float32)])
+    fn(images)
+    assert set(resample.formulations_taken()) == {"general"}
+    # Other dtypes: general.
+    half = tf.cast(images, "float16")
+    matrices = tf.eye(3, batch_shape=[4])
+    assert resample.choose_formulation(half, matrices) == "general"
+    assert resample.choose_formulation(images, matrices) == "native"
+
+
+_SCRIPT = """
+import json, sys
+import numpy as np
+import augment_layers as al
+from augment_layers.ops import resample
+rng = np.random.default_rng(7)
+x = rng.uniform(0, 255, (6, 48, 64, 3)).astype("float32")
+pipeline = al.from_image_data_generator(
+    rotation_range=30, width_shift_range=0.2, height_shift_range=0.2,
+    shear_range=10, zoom_range=0.2, horizontal_flip=True,
+    brightness_range=(0.8, 1.2), fill_mode="reflect")
+out = np.asarray(pipeline(x, training=True, seed=11))
+np.save(sys.argv[1], out)
+print(json.dumps(sorted(set(resample.formulations_taken()))))
+"""
+
+
+@needs_native
+def test_same_seed_same_bits_with_the_native_formulation_or_without(
+        tmp_path):
+    """A rotating, shearing, zooming pipeline: native (all cores), native
+    on one thread, and the general formulation give the same bits."""
+    script = tmp_path / "run.py"
+    script.write_text(_SCRIPT)
+    runs = {"native": {}, "one thread": {"AUGMENT_LAYERS_NATIVE_THREADS": "1"},
+            "general": {"AUGMENT_LAYERS_NATIVE": "0"}}
+    outputs, taken = {}, {}
+    for name, extra in runs.items():
+        env = dict(os.environ, **extra)
+        path = tmp_path / f"{name.replace(' ', '_')}.npy"
+        done = subprocess.run([sys.executable, str(script), str(path)],
+                              env=env, capture_output=True, text=True,
+                              check=True)
+        taken[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        outputs[name] = np.load(path)
+    assert taken == {"native": ["native"], "one thread": ["native"],
+                     "general": ["general"]}
+    np.testing.assert_array_equal(outputs["native"], outputs["general"])
+    np.testing.assert_array_equal(outputs["one thread"], outputs["general"])
+    assert not np.array_equal(outputs["general"][0], outputs["general"][1])
+
+
+@needs_native
+def test_the_native_op_runs_in_a_users_xla_compiled_train_step():
+    import keras
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 255, (16, 24, 24, 3)).astype("float32")
+    y = rng.integers(0, 2, 16)
+    model = keras.Sequential([
+        keras.Input((24, 24, 3)),
+        al.Augment([al.RandomRotation(0.1, seed=3),
+                    al.RandomZoomAspect(0.2, seed=3)]),
+        keras.layers.Rescaling(1 / 255.0),
+        keras.layers.Conv2D(4, 3), keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(2)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True), jit_compile=True)
+    resample.formulations_taken()
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert "native" in resample.formulations_taken()
+
+
+def test_without_a_compiler_the_general_formulation_runs(tmp_path):
+    """No C++ compiler on PATH and nothing cached: the package says why and
+    resamples with the general formulation, the same bits."""
+    code = ("import augment_layers as al, numpy as np\n"
+            "from augment_layers.ops import native, resample\n"
+            "x = np.ones((2, 32, 32, 3), 'float32')\n"
+            "al.RandomRotation(0.2, seed=1)(x, training=True)\n"
+            "print(resample.formulations_taken(), native.unavailable_reason())")
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable),
+               AUGMENT_LAYERS_CACHE=str(tmp_path / "empty"), CXX="")
+    done = subprocess.run([sys.executable, "-c", code], env=env,
+                          capture_output=True, text=True, check=True)
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("['general']") and "no C++ compiler" in last
