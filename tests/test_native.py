@@ -100,19 +100,27 @@ def test_native_equals_the_general_formulation_bit_for_bit(plan):
 
 @needs_native
 def test_a_spy_shows_which_plans_take_the_native_formulation():
-    images = np.random.default_rng(0).uniform(
-        0, 255, (4, 32, 32, 3)).astype("float32")
+    rng = np.random.default_rng(0)
+    big = rng.uniform(0, 255, (1, 512, 512, 3)).astype("float32")
+    small = big[:, :64, :64]
     resample.formulations_taken()
 
-    def taken(layer, x=images):
+    def taken(layer, x=big):
         layer(x, training=True)
         return set(resample.formulations_taken())
 
-    # Matrices over float32 images of a static size: native.
+    # Matrices over float32 images of a static size, from 512² up: native.
     assert taken(al.RandomRotation(0.1, seed=1)) == {"native"}
     assert taken(al.Augment([al.RandomShear(10, seed=2),
                              al.RandomShift(3, 3, seed=2)])) == {"native"}
     assert taken(al.RandomPerspective(0.3, seed=3)) == {"native"}
+    assert taken(al.RandomResizedCrop(512, 640, seed=3)) == {"native"}
+    # Below 512² the general formulation (fused with its neighbours) pays.
+    assert taken(al.RandomRotation(0.1, seed=1), small) == {"general"}
+    assert taken(al.RandomResizedCrop(64, 64, seed=3)) == {"general"}
+    # uint8 input: the general formulation reads it without a cast pass.
+    assert taken(al.RandomRotation(0.1, seed=1),
+                 big.astype("uint8")) == {"general"}
     # A displacement field (a SamplingMap, not matrices): general.
     assert taken(al.RandomElasticTransform(
         factor=1.0, scale=0.5, seed=4)) == {"general"}
@@ -120,13 +128,15 @@ def test_a_spy_shows_which_plans_take_the_native_formulation():
     layer = al.RandomRotation(0.1, seed=5)
     fn = tf.function(lambda x: layer(x, training=True), input_signature=[
         tf.TensorSpec((None, None, None, 3), tf.float32)])
-    fn(images)
+    fn(big)
     assert set(resample.formulations_taken()) == {"general"}
     # Other dtypes: general.
-    half = tf.cast(images, "float16")
-    matrices = tf.eye(3, batch_shape=[4])
-    assert resample.choose_formulation(half, matrices) == "general"
-    assert resample.choose_formulation(images, matrices) == "native"
+    matrices = tf.eye(3, batch_shape=[1])
+    assert resample.choose_formulation(tf.cast(big, "float16"),
+                                       matrices) == "general"
+    assert resample.choose_formulation(tf.constant(big), matrices) == "native"
+    assert resample.choose_formulation(tf.constant(small),
+                                       matrices) == "general"
 
 
 _SCRIPT = """
@@ -135,7 +145,7 @@ import numpy as np
 import augment_layers as al
 from augment_layers.ops import resample
 rng = np.random.default_rng(7)
-x = rng.uniform(0, 255, (6, 48, 64, 3)).astype("float32")
+x = rng.uniform(0, 255, (3, 512, 544, 3)).astype("float32")
 pipeline = al.from_image_data_generator(
     rotation_range=30, width_shift_range=0.2, height_shift_range=0.2,
     shear_range=10, zoom_range=0.2, horizontal_flip=True,
@@ -176,10 +186,10 @@ def test_the_native_op_runs_in_a_users_xla_compiled_train_step():
     import keras
 
     rng = np.random.default_rng(1)
-    x = rng.uniform(0, 255, (16, 24, 24, 3)).astype("float32")
-    y = rng.integers(0, 2, 16)
+    x = rng.uniform(0, 255, (4, 512, 512, 3)).astype("float32")
+    y = rng.integers(0, 2, 4)
     model = keras.Sequential([
-        keras.Input((24, 24, 3)),
+        keras.Input((512, 512, 3)),
         al.Augment([al.RandomRotation(0.1, seed=3),
                     al.RandomZoomAspect(0.2, seed=3)]),
         keras.layers.Rescaling(1 / 255.0),
@@ -188,7 +198,7 @@ def test_the_native_op_runs_in_a_users_xla_compiled_train_step():
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
         from_logits=True), jit_compile=True)
     resample.formulations_taken()
-    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    history = model.fit(x, y, epochs=2, batch_size=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert "native" in resample.formulations_taken()
 
@@ -198,7 +208,7 @@ def test_without_a_compiler_the_general_formulation_runs(tmp_path):
     resamples with the general formulation, the same bits."""
     code = ("import augment_layers as al, numpy as np\n"
             "from augment_layers.ops import native, resample\n"
-            "x = np.ones((2, 32, 32, 3), 'float32')\n"
+            "x = np.ones((1, 512, 512, 3), 'float32')\n"
             "al.RandomRotation(0.2, seed=1)(x, training=True)\n"
             "print(resample.formulations_taken(), native.unavailable_reason())")
     env = dict(os.environ, PATH=os.path.dirname(sys.executable),
