@@ -43,10 +43,17 @@ JAX_TESTS := tests/test_contract.py tests/test_reproducible.py \
 	tests/test_volumes.py
 TORCH_TESTS := $(JAX_TESTS) tests/test_resample.py tests/test_targets.py \
 	tests/test_fields.py
+# `make test` runs the generic contract on one layer case in
+# AL_LAYER_SAMPLE per test (a fixed sample spread over the layers) and
+# leaves out the tests marked slow (the long runs, the multi-process
+# engines); `make test-full` runs everything.
 test: $(DEV_STAMP)
-	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 $(PYTEST) --durations=15
-	KERAS_BACKEND=jax $(PYTEST) -m "not tensorflow_only" $(JAX_TESTS)
-	KERAS_BACKEND=torch $(PYTEST) -m "not tensorflow_only" $(TORCH_TESTS)
+	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 AL_LAYER_SAMPLE=6 \
+		$(PYTEST) -m "not slow" --durations=15
+	KERAS_BACKEND=jax AL_LAYER_SAMPLE=9 \
+		$(PYTEST) -m "not tensorflow_only and not slow" $(JAX_TESTS)
+	KERAS_BACKEND=torch AL_LAYER_SAMPLE=9 \
+		$(PYTEST) -m "not tensorflow_only and not slow" $(TORCH_TESTS)
 
 test-full: $(DEV_STAMP)
 	AL_FULL=1 KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=50 $(PYTEST) --durations=15

@@ -13,6 +13,11 @@ from tests.backend import BACKEND  # noqa: E402
 from tests.helpers import FULL  # noqa: E402
 
 
+# One layer case in this many per generic-contract test (`make test`).
+LAYER_SAMPLE = int(os.environ.get(
+    "AL_LAYER_SAMPLE", "1" if BACKEND == "tensorflow" else "3"))
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
@@ -40,12 +45,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         marker = item.get_closest_marker("sampled")
         every = marker.args[0] if marker is not None else None
-        if BACKEND != "tensorflow" and {"layer_case", "volume_case"} & set(
-                getattr(item, "fixturenames", ())):
-            # JAX and PyTorch run the generic contract on one layer in
-            # three per test (each layer meets some of its tests there; the
-            # TensorFlow run and `make test-full` run every layer).
-            every = 3 * (every or 1)
+        if {"layer_case", "volume_case"} & set(
+                getattr(item, "fixturenames", ())) and LAYER_SAMPLE > 1:
+            # `make test` runs the generic contract on one layer in
+            # AL_LAYER_SAMPLE per test (each layer meets some of its tests;
+            # `make test-full` runs every layer in every test).
+            every = LAYER_SAMPLE * (every or 1)
         if every is not None:
             groups[(item.module.__name__, item.originalname)].append(
                 (item, every))

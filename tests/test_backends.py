@@ -32,6 +32,7 @@ def saved(tmp_path_factory):
 
 
 @tensorflow_only
+@pytest.mark.sampled(2)
 @pytest.mark.parametrize("other", ["jax", "torch"])
 def test_fixed_parameters_agree_across_backends(saved, other):
     reference = np.load(saved / "tensorflow" / "fixed.npz")

@@ -232,6 +232,7 @@ def test_uint8_at_inference_is_cast_only(rng):
     np.testing.assert_array_equal(to_numpy(out), x.astype("float32"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(BACKEND != "tensorflow",
                     reason="TensorFlow's tf.function retracing")
 def test_many_sizes_trace_once_per_dtype_without_warnings(monkeypatch, rng):

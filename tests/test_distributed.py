@@ -144,6 +144,7 @@ def test_tf_data_service_pipeline_feeds_fit(data_service):
 
 
 # -- Grain: mp_prefetch with two worker processes -------------------------------
+@pytest.mark.slow
 @tensorflow_only
 def test_grain_worker_processes_draw_their_own_parameters(tmp_path):
     pytest.importorskip("grain")
@@ -183,6 +184,7 @@ def test_pydataset_worker_processes_draw_their_own_parameters(tmp_path):
                                   runs["one_process/keyed"])
 
 
+@pytest.mark.slow
 # -- tf.distribute: MultiWorkerMirroredStrategy, two local workers -------------
 @tensorflow_only
 def test_multi_worker_strategy_workers_draw_their_own_parameters(tmp_path):

@@ -6,6 +6,8 @@ The general formulation is itself checked against ``scipy.ndimage`` in
 the native formulation: both are checked against scipy there).
 """
 
+import contextlib
+import io
 import itertools
 import json
 import os
@@ -163,7 +165,7 @@ def test_same_seed_same_bits_with_the_native_formulation_or_without(
     on one thread, and the general formulation give the same bits."""
     script = tmp_path / "run.py"
     script.write_text(_SCRIPT)
-    runs = {"native": {}, "one thread": {"AUGMENT_LAYERS_NATIVE_THREADS": "1"},
+    runs = {"one thread": {"AUGMENT_LAYERS_NATIVE_THREADS": "1"},
             "general": {"AUGMENT_LAYERS_NATIVE": "0"}}
     outputs, taken = {}, {}
     for name, extra in runs.items():
@@ -174,6 +176,21 @@ def test_same_seed_same_bits_with_the_native_formulation_or_without(
                               check=True)
         taken[name] = json.loads(done.stdout.strip().splitlines()[-1])
         outputs[name] = np.load(path)
+    # And here, in this process, on every core.
+    from augment_layers.layers import executor
+
+    executor.clear_cache()
+    path = tmp_path / "native.npy"
+    printed = io.StringIO()
+    argv = sys.argv
+    try:
+        sys.argv = ["run.py", str(path)]
+        with contextlib.redirect_stdout(printed):
+            exec(compile(_SCRIPT, "run.py", "exec"), {"__name__": "__main__"})
+    finally:
+        sys.argv = argv
+    taken["native"] = json.loads(printed.getvalue().strip().splitlines()[-1])
+    outputs["native"] = np.load(path)
     assert taken == {"native": ["native"], "one thread": ["native"],
                      "general": ["general"]}
     np.testing.assert_array_equal(outputs["native"], outputs["general"])

@@ -47,7 +47,7 @@ LARGE_IN_FAST = {"Augment", "RandomRotation"}
 
 # Every layer in `make test-full`, one in two in `make test`; the fused
 # pipeline always.
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(4)
 @pytest.mark.parametrize("name,make", CASES[:-1], ids=[i for i, _ in
                                                        CASES[:-1]])
 def test_same_seed_same_bits_however_called(name, make, rng):

@@ -141,6 +141,7 @@ def _fixed(values):
     return [(v, v) for v in values]
 
 
+@pytest.mark.sampled(3)
 @pytest.mark.parametrize("fill_mode", ["nearest", "constant", "reflect",
                                        "wrap"])
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
