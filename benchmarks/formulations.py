@@ -205,6 +205,59 @@ def rows(sizes=SIZES, reps=7):
     return out
 
 
+def pipeline_rows(sizes=SIZES, reps=7):
+    """The ImageDataGenerator pipeline on every call path, with the native
+    kernel where the package takes it and with the general formulation
+    (``AUGMENT_LAYERS_NATIVE=0`` when traced), beside albumentations
+    (uint8, one process) and the read+write of the batch, in one run."""
+    from augment_layers.layers import executor
+    from benchmarks import contenders as C
+    from benchmarks import run as R
+
+    out = []
+    for batch, side in sizes:
+        x = np.random.default_rng(0).uniform(
+            0, 255, (batch, side, side, 3)).astype("float32")
+        entries = []
+        previous = os.environ.get("AUGMENT_LAYERS_NATIVE")
+        try:
+            for flag, tag in (("1", "as the package takes it"),
+                              ("0", "general formulation")):
+                os.environ["AUGMENT_LAYERS_NATIVE"] = flag
+                executor.clear_cache()
+                for name, group, fn in [C.ours_fused(True), *C.call_paths()]:
+                    if "convert_to_tensor" in name:
+                        continue
+                    fn(x)  # traced now, under this setting
+                    entries.append((f"{name} [{tag}]", group, fn))
+        finally:
+            if previous is None:
+                os.environ.pop("AUGMENT_LAYERS_NATIVE", None)
+            else:
+                os.environ["AUGMENT_LAYERS_NATIVE"] = previous
+            executor.clear_cache()
+        entries.append(C.albumentations("uint8"))
+        entries.append(C.numpy_copy())
+        secs, _ = R.measure(entries, x, reps)
+        out.append({"batch": batch, "side": side, "rows": [
+            {"name": name, "images_per_s": batch / secs[name]}
+            for name, _, _ in entries]})
+    return out
+
+
+def format_pipeline(entries):
+    lines = []
+    for e in entries:
+        rate = {r["name"]: r["images_per_s"] for r in e["rows"]}
+        peer = rate["albumentations (uint8, 1 process)"]
+        lines.append(f"\nThe pipeline on each call path, batch {e['batch']} at "
+                     f"{e['side']}²x3 (images/s; ratio to albumentations "
+                     "uint8)")
+        for name, value in rate.items():
+            lines.append(f"  {name:<86} {value:9.1f}  {value / peer:5.2f}x")
+    return "\n".join(lines)
+
+
 def format_rows(entries):
     lines = []
     for e in entries:
@@ -231,8 +284,10 @@ def main(argv=None):
         os.path.dirname(os.path.abspath(__file__)), "results"))
     args = parser.parse_args(argv)
     entry = {"measured": datetime.date.today().isoformat(),
-             "host": R.host_info(), "sizes": rows(reps=args.reps)}
-    table = format_rows(entry["sizes"])
+             "host": R.host_info(), "sizes": rows(reps=args.reps),
+             "pipeline": pipeline_rows(reps=args.reps)}
+    table = format_rows(entry["sizes"]) + "\n" + format_pipeline(
+        entry["pipeline"])
     print(R.format_host(entry["host"]))
     print(table)
     device = R.device_name()

@@ -15,6 +15,11 @@ from tests import backend_script
 from tests.backend import tensorflow_only
 from tests.helpers import FULL, run_python
 
+# Each test here starts the other backends in processes of their own: the
+# cross-backend checks run in `make test-full` (each backend's own pass of
+# `make test` runs the contract and the reproducibility tests).
+pytestmark = pytest.mark.slow
+
 BACKENDS = ("tensorflow", "jax", "torch")
 
 

@@ -15,6 +15,7 @@ from tests.helpers import FULL
 pytestmark = pytest.mark.tensorflow_only
 
 
+@pytest.mark.slow
 def test_benchmark_harness_on_the_pipeline_rows(tmp_path):
     """`make test`: the harness end to end on the pipeline's rows at a tiny
     size (measure, table, JSON, plot); the table's ratios are the JSON's
@@ -120,6 +121,7 @@ def test_benchmark_runs_on_a_tiny_size(tmp_path):
     assert {"ours: images only", "with masks + boxes"} <= names
 
 
+@pytest.mark.slow
 def test_gpu_harness_runs_on_cpu_jax():
     """The GPU harness (device-timed compiled loops, spec-sheet shares) on
     JAX's CPU device at a tiny size: the same code the GPU run takes."""

@@ -97,6 +97,7 @@ def test_mixing_mixes_whole_clips(rng, layer):
                                            atol=1e-6)
 
 
+@pytest.mark.slow
 def test_channels_first_clips(rng):
     clips = _clips(rng)
     last = al.RandomAffine(20, 0.1, 0.1, zoom_range=0.2, seed=1)

@@ -171,6 +171,7 @@ def test_grain_worker_processes_draw_their_own_parameters(tmp_path):
 
 
 # -- PyDataset(workers=2, use_multiprocessing=True) -----------------------------
+@pytest.mark.slow
 @tensorflow_only
 def test_pydataset_worker_processes_draw_their_own_parameters(tmp_path):
     runs = run_script("pydataset", tmp_path / "pydataset.npz")

@@ -351,6 +351,7 @@ def box_of_moved_edges(sampled, box, per_edge=100, min_det=0.5):
                      np.clip(moved[:, 1].max(), 0, h)])
 
 
+@pytest.mark.sampled(2)
 @pytest.mark.parametrize("distortion", ["elastic", "grid"])
 def test_boxes_follow_their_edges_and_their_masks(rng, distortion):
     b, h, w, n = 4, 72, 80, 8

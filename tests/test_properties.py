@@ -67,7 +67,7 @@ def saturation_without_rgb(cls, kwargs, x, data_format):
         channels != 3) and x.shape[0] > 0
 
 
-@pytest.mark.sampled(4)
+@pytest.mark.sampled(8)
 @pytest.mark.parametrize("name", sorted(S.LAYERS))
 def test_layer_properties(name):
     examples = POLICY_EXAMPLES if name in S.POLICIES else EXAMPLES

@@ -179,7 +179,7 @@ def test_boxes_agree_with_the_tight_box_of_their_moved_mask(rng, name):
 
 # Every other format against xyxy, whose boxes the rasterised-mask tests
 # hold to a reference.
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(4)
 @pytest.mark.parametrize("fmt", [f for f in box_ops.FORMATS if f != "xyxy"])
 def test_every_box_format_gives_the_same_boxes(rng, fmt):
     # Also Keras 3.15's RandomRotation bug: it read xywh boxes as given but
@@ -301,7 +301,7 @@ def test_boxes_are_clipped_to_the_image():
 
 
 # -- keypoints -----------------------------------------------------------------
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(4)
 @pytest.mark.parametrize("name", EVERY)
 def test_keypoint_stays_on_its_blobs_centroid(rng, name):
     batch = 6

@@ -340,6 +340,7 @@ def test_intensity_layers_match_their_formulas(rng):
 
 
 # -- fused, compiled, saved ----------------------------------------------------
+@pytest.mark.slow
 def test_augment3d_is_one_trilinear_resample(rng):
     """Rotation, zoom and flips in one resample: eight gathers; with an
     elastic field, still eight of the volume (five channels tell them from
@@ -358,6 +359,7 @@ def test_augment3d_is_one_trilinear_resample(rng):
     assert len(volume_gathers) == 8, len(volume_gathers)
 
 
+@pytest.mark.slow
 def test_conv3d_model_fits_compiled_and_reloads_safely(rng, tmp_path):
     if BACKEND == "torch":
         pytest.skip("PyTorch has no XLA compilation")

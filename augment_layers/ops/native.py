@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import warnings
 
 _SOURCE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                            "native")
@@ -117,6 +118,24 @@ def build(path=None, verbose=False):
     return path
 
 
+def _build_once(path):
+    """Builds ``path`` unless another process is building or has built it
+    (a lock file beside it: two test workers, two tf.data workers)."""
+    import fcntl
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(path):
+            return
+        warnings.warn(
+            "augment_layers: building the native CPU resampler for this host "
+            "and TensorFlow (once, about a minute; `python -m augment_layers "
+            "build-native` builds it ahead of time, AUGMENT_LAYERS_NATIVE=0 "
+            "turns it off)", stacklevel=3)
+        build(path)
+
+
 def load():
     """The op module, built if need be; None where it is unavailable."""
     if not enabled():
@@ -131,7 +150,7 @@ def load():
 
             path = library_path()
             if not os.path.exists(path):
-                build(path)
+                _build_once(path)
             _state["module"] = tf.load_op_library(path)
         except Exception as error:  # noqa: BLE001 - any failure: general path
             _state["error"] = error
