@@ -51,10 +51,15 @@ def data_service():
     import tensorflow as tf
     from tensorflow.data.experimental import service
 
-    dispatcher = service.DispatchServer()
+    # Short heartbeats and timeouts: stopping the servers waits on them (32 s
+    # of teardown with the defaults).
+    dispatcher = service.DispatchServer(service.DispatcherConfig(
+        job_gc_check_interval_ms=200, job_gc_timeout_ms=200,
+        worker_timeout_ms=1000))
     address = dispatcher.target.split("://")[1]
     workers = [service.WorkerServer(service.WorkerConfig(
-        dispatcher_address=address)) for _ in range(2)]
+        dispatcher_address=address, heartbeat_interval_ms=200,
+        dispatcher_timeout_ms=1000)) for _ in range(2)]
     yield dispatcher.target, tf, service
     for server in workers + [dispatcher]:
         server._stop()
