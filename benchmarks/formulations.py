@@ -159,7 +159,7 @@ def rows(sizes=SIZES, reps=7):
             else 0
         contenders = [
             ("general, column strips (rotation)", turned, general(strips)),
-            ("native kernel (rotation): what the pipeline takes", turned,
+            ("native kernel (rotation)", turned,
              native_fn(side)),
             ("general, rows (rotation)", turned, general(0)),
             ("2x2xC window gather (rotation)", turned,
@@ -191,7 +191,7 @@ def rows(sizes=SIZES, reps=7):
                 "separable: rows, then columns (no rotation or shear)",
                 "general, rows (no rotation or shear)"),
             "native (rotation)": same(
-                "native kernel (rotation): what the pipeline takes",
+                "native kernel (rotation)",
                 "general, rows (rotation)"),
             "native (no rotation)": same(
                 "native kernel (no rotation or shear)",
