@@ -35,7 +35,7 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 # under every backend, with the long sweeps (AL_FULL=1: every cross-backend
 # file pair, the 2,000-step and 4096^2 runs, the full config fuzz, the
 # benchmark harness end to end, 50 property examples).
-PYTEST := $(PY) -m pytest -n 2 --dist loadfile -q -rs
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -rs
 # What each backend changes: the generic contract (clips included), the
 # reproducibility contract and the volumes (tf.data on every backend) under
 # JAX; under PyTorch (its own resampler) the resampler and the targets too.
