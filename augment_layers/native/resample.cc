@@ -63,7 +63,8 @@ static ffi::Error ResampleFfi(ffi::Buffer<ffi::F32> images,
   const auto m_dims = matrices.dimensions();
   const auto out_dims = out->dimensions();
   if (in_dims.size() != 4 || m_dims.size() != 3 || out_dims.size() != 4 ||
-      m_dims[2] != 3 || m_dims[0] != in_dims[0]) {
+      m_dims[2] != 3 || m_dims[0] != in_dims[0] ||
+      (m_dims[1] != 3 && (m_dims[1] != 2 || projective != 0))) {
     return ffi::Error::InvalidArgument(
         "augment_layers resample: images (B, H, W, C), matrices (B, 2|3, 3)");
   }

@@ -233,7 +233,7 @@ def _xla_on_cpu():
 
     if tf.executing_eagerly():
         return False  # op by op: the strips would only add a transpose
-    return not tf.config.list_logical_devices("GPU")
+    return _no_gpu()
 
 
 def _materialized(x, anchor):
