@@ -112,12 +112,16 @@ def test_a_spy_shows_which_plans_take_the_native_formulation():
         layer(x, training=True)
         return set(resample.formulations_taken())
 
-    # Matrices over float32 images of a static size, from 512² up: native.
+    # Turned or perspective reads over float32 images of a static size,
+    # from 512² up: native.
     assert taken(al.RandomRotation(0.1, seed=1)) == {"native"}
-    assert taken(al.Augment([al.RandomShear(10, seed=2),
+    assert taken(al.Augment([al.RandomRotation(0.1, seed=2),
                              al.RandomShift(3, 3, seed=2)])) == {"native"}
     assert taken(al.RandomPerspective(0.3, seed=3)) == {"native"}
-    assert taken(al.RandomResizedCrop(512, 640, seed=3)) == {"native"}
+    # Rows that stay rows (no rotation): XLA's general formulation pays.
+    assert taken(al.Augment([al.RandomShear(10, seed=2),
+                             al.RandomShift(3, 3, seed=2)])) == {"general"}
+    assert taken(al.RandomResizedCrop(512, 640, seed=3)) == {"general"}
     # Below 512² the general formulation (fused with its neighbours) pays.
     assert taken(al.RandomRotation(0.1, seed=1), small) == {"general"}
     assert taken(al.RandomResizedCrop(64, 64, seed=3)) == {"general"}
@@ -135,11 +139,14 @@ def test_a_spy_shows_which_plans_take_the_native_formulation():
     assert set(resample.formulations_taken()) == {"general"}
     # Other dtypes: general.
     matrices = tf.eye(3, batch_shape=[1])
-    assert resample.choose_formulation(tf.cast(big, "float16"),
+    assert resample.choose_formulation(tf.cast(big, "float16"), matrices,
+                                       slanted_reads=True) == "general"
+    assert resample.choose_formulation(tf.constant(big), matrices,
+                                       slanted_reads=True) == "native"
+    assert resample.choose_formulation(tf.constant(big),
                                        matrices) == "general"
-    assert resample.choose_formulation(tf.constant(big), matrices) == "native"
-    assert resample.choose_formulation(tf.constant(small),
-                                       matrices) == "general"
+    assert resample.choose_formulation(tf.constant(small), matrices,
+                                       slanted_reads=True) == "general"
 
 
 _SCRIPT = """

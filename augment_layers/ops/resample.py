@@ -106,7 +106,8 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
     under XLA on a CPU the output is then written in column strips (see
     :func:`strip_width`).
     """
-    formulation = choose_formulation(images, matrices, output_size)
+    formulation = choose_formulation(images, matrices, output_size,
+                                     slanted_reads)
     if formulation == "native":
         height, width = output_size or (images.shape[1], images.shape[2])
         return native.resample(images, ops.cast(matrices, "float32"),
@@ -133,16 +134,19 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
                           strips)
 
 
-def choose_formulation(images, matrices, output_size=None):
+def choose_formulation(images, matrices, output_size=None,
+                       slanted_reads=False):
     """Which formulation resamples this plan: ``"native"`` or ``"general"``.
 
     Decided by static properties only (never by call history or batch
     size): TensorFlow with no GPU, float32 images of static height, width
-    and channels, matrices (not a chain with displacement fields), and an
-    output where the kernel pays (:func:`_pays_natively`) take the native
-    CPU kernel (:mod:`augment_layers.ops.native`) where it could be built
-    here. Both give the same bits (``tests/test_native.py``), so the choice
-    is one of speed alone."""
+    and channels, matrices (not a chain with displacement fields), reads
+    that slant (``slanted_reads``: a rotation or a perspective over a batch
+    given as 4-byte values, as for column strips) and an output of
+    :data:`NATIVE_MIN_PIXELS` or more take the native CPU kernel
+    (:mod:`augment_layers.ops.native`) where it could be built here. Both
+    give the same bits (``tests/test_native.py``), so the choice is one of
+    speed alone."""
     formulation = "general"
     if (active_backend() == "tensorflow"
             and not isinstance(matrices, fields.SamplingMap)
@@ -151,42 +155,26 @@ def choose_formulation(images, matrices, output_size=None):
             and None not in tuple(images.shape)[1:]
             and len(matrices.shape) == 3 and tuple(matrices.shape)[1:] in (
                 (2, 3), (3, 3))
-            and _pays_natively(images, output_size)
+            and slanted_reads and _large(images, output_size)
             and _no_gpu() and native.load() is not None):
         formulation = "native"
     _FORMULATIONS_TAKEN.append(formulation)
     return formulation
 
 
-# Below this many output pixels per image, XLA's general formulation, which
-# fuses the cast of integer input into its reads and the colour layers into
-# its writes, measured as fast or faster than the kernel plus those passes
-# (224², batch 64: 0.92x; 1024², batch 8: 1.31x; docs/performance.md).
+# Where the kernel pays, measured (docs/performance.md): from this many
+# output pixels per image, and on slanted reads. Below it, and on rows that
+# stay rows (no rotation: XLA streams them), and for uint8 input (XLA fuses
+# the cast into its reads; the batch is then not "wide"), XLA's general
+# formulation, which also fuses the colour layers into its writes, measured
+# as fast or faster: 0.92x at 224², 0.79x without rotation at 1024², 0.70x
+# on uint8 input at 1024².
 NATIVE_MIN_PIXELS = 512 * 512
 
 
-def _pays_natively(images, output_size):
+def _large(images, output_size):
     height, width = output_size or tuple(images.shape)[1:3]
-    if height * width < NATIVE_MIN_PIXELS:
-        return False
-    return not _cast_from_integers(images)
-
-
-def _cast_from_integers(images):
-    """True where ``images`` is, in the graph being traced, a cast of
-    integer images (uint8 input): the general formulation reads those
-    directly, where the kernel would need them cast in a pass of their
-    own (measured: 1024², uint8 input, 0.70x)."""
-    op = getattr(images, "op", None)
-    for _ in range(4):
-        if op is None or not hasattr(op, "type"):
-            return False
-        if op.type == "Cast":
-            return op.inputs[0].dtype.is_integer
-        if op.type not in ("Identity", "Reshape", "ExpandDims", "Squeeze"):
-            return False
-        op = op.inputs[0].op
-    return False
+    return height * width >= NATIVE_MIN_PIXELS
 
 
 # The last formulations chosen, as each plan is traced (the tests' spy).
