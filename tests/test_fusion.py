@@ -53,6 +53,38 @@ def test_geometric_run_is_planned_as_one_resample():
     assert resamples(hlo) == 1
 
 
+@pytest.mark.parametrize("fill_mode", ["constant", "reflect"])
+def test_colour_layers_after_the_run_equal_scipy_then_numpy(rng, fill_mode):
+    """Brightness, a channel shift and Keras's additive brightness, right
+    after the fused run, ride on its resample (the native kernel applies
+    them to each row it writes): the result is scipy's one transform, then
+    each layer's arithmetic in NumPy, with the parameters each drew."""
+    h, w = 30, 41
+    image = rng.uniform(0, 255, (h, w, 3)).astype("float32")
+    colour = [al.RandomBrightnessRange((1.3, 1.3)),
+              al.RandomChannelShift((-30, -30)),
+              al.RandomBrightness((0.1, 0.1))]
+    augment = al.Augment(fixed_stack(fill_mode) + colour)
+    out = np.asarray(augment(image[None], training=True))[0]
+    expected = ref.scipy_affine(image, composed_matrix(h, w), fill_mode)
+    expected = np.clip(expected * 1.3, 0, 255)
+    expected = np.clip(expected - 30, 0, 255)
+    expected = np.clip(expected + 25.5, 0, 255)
+    np.testing.assert_allclose(out, expected, atol=1.3 * 0.255, rtol=0)
+
+
+def test_a_subclass_that_changes_the_work_is_never_fused(rng):
+    """A colour layer whose ``transform_images`` a subclass overrides runs
+    its own code, not the steps its parent declared."""
+    class Whiten(al.RandomBrightnessRange):
+        def transform_images(self, images, transformation):
+            return images * 0.0 + 255.0
+
+    image = rng.uniform(0, 255, (1, 16, 16, 3)).astype("float32")
+    out = al.Augment([al.RandomRotation(10), Whiten()])(image, training=True)
+    np.testing.assert_array_equal(np.asarray(out), 255.0)
+
+
 def test_mismatched_fill_modes_break_the_run():
     augment = al.Augment([al.RandomRotation(10, fill_mode="reflect"),
                           al.RandomShift(0.1, fill_mode="constant")])

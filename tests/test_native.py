@@ -19,7 +19,7 @@ import pytest
 import tensorflow as tf
 
 import augment_layers as al
-from augment_layers.ops import native, resample
+from augment_layers.ops import color, native, resample
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -58,14 +58,35 @@ PLANS = [dict(interpolation=i, fill_mode=f, projective=p, output_size=o,
              itertools.cycle((3, 1, 4, 5)))]
 
 
-def _general(images, matrices, plan, strips):
-    """The general formulation, compiled as the package compiles it."""
+def _steps(rng, batch, channels, kinds):
+    """Colour steps as the layers declare them: brightness (a scale per
+    image), a shift per channel, clips that bite."""
+    steps = []
+    for kind in kinds:
+        if kind == "scale":
+            steps.append((color.SCALE, tf.constant(
+                rng.uniform(0.5, 1.5, batch), tf.float32)))
+        elif kind == "shift":
+            steps.append((color.SHIFT, tf.constant(
+                rng.uniform(-40, 40, (batch, channels)), tf.float32)))
+        else:
+            steps.append((color.CLIP, 0.0, 200.0 + 50 * len(steps)))
+    return tuple(steps)
+
+
+def _general(images, matrices, plan, strips, steps=()):
+    """The general formulation, compiled as the package compiles it (the
+    colour steps fused into its writes)."""
     def fn(x, m):
-        return resample._resample_rows(
+        return color.apply_steps(resample._resample_rows(
             x, m, plan["interpolation"], plan["fill_mode"], 7.5, 0, None,
-            plan["output_size"], plan["projective"], strips)
+            plan["output_size"], plan["projective"], strips), steps)
 
     return tf.function(fn, jit_compile=True)(images, matrices).numpy()
+
+
+STEP_KINDS = [(), ("scale", "clip"), ("shift", "clip", "scale", "clip"),
+              ("clip", "shift")]
 
 
 @needs_native
@@ -82,22 +103,26 @@ def test_native_equals_the_general_formulation_bit_for_bit(plan):
     rows = 3 if plan["projective"] or plan["channels"] % 2 else 2
     matrices = _matrices(rng, 5, plan["projective"], rows)
     height, width = plan["output_size"] or (37, 64)
-    args = dict(out_height=height, out_width=width,
-                interpolation=plan["interpolation"],
-                fill_mode=plan["fill_mode"], fill_value=7.5,
-                projective=plan["projective"])
-    op = native.load().augment_layers_resample
-    in_xla = tf.function(lambda x, m: op(x, m, **args),
-                         jit_compile=True)(images, matrices).numpy()
-    cpu_kernel = tf.function(lambda x, m: op(x, m, **args))(
-        images, matrices).numpy()
-    rows_order = _general(images, matrices, plan, 0)
-    strips = _general(images, matrices, plan, 32)
+    # Each plan with a chain of colour steps applied by the kernel.
+    steps = _steps(rng, 5, plan["channels"],
+                   STEP_KINDS[PLANS.index(plan) % len(STEP_KINDS)])
+    assert native.fusable_steps(steps)
+
+    def op(x, m):
+        return native.resample(x, m, plan["interpolation"],
+                               plan["fill_mode"], 7.5, height, width,
+                               plan["projective"], steps)
+
+    in_xla = tf.function(op, jit_compile=True)(images, matrices).numpy()
+    cpu_kernel = tf.function(op)(images, matrices).numpy()
+    rows_order = _general(images, matrices, plan, 0, steps)
+    strips = _general(images, matrices, plan, 32, steps)
     np.testing.assert_array_equal(rows_order, strips)
     np.testing.assert_array_equal(in_xla, rows_order)
     np.testing.assert_array_equal(cpu_kernel, rows_order)
     # The matrix that is the identity gives the image back.
-    if plan["output_size"] is None and plan["fill_mode"] != "constant":
+    if (plan["output_size"] is None and plan["fill_mode"] != "constant"
+            and not steps):
         np.testing.assert_array_equal(in_xla[2], images[2])
 
 
@@ -147,6 +172,30 @@ def test_a_spy_shows_which_plans_take_the_native_formulation():
                                        matrices) == "general"
     assert resample.choose_formulation(tf.constant(small), matrices,
                                        slanted_reads=True) == "general"
+
+
+@needs_native
+def test_colour_steps_are_applied_by_the_kernel_in_its_writes():
+    """Brightness and a channel shift after a rotation: one custom call that
+    carries their steps, and no pass of XLA's own over its output."""
+    from tests.backend import layer_hlo
+
+    augment = al.Augment([al.RandomRotation(20), al.RandomBrightnessRange(),
+                          al.RandomChannelShift(20)])
+    hlo = layer_hlo(augment, np.zeros((1, 512, 512, 3), "float32"))
+    call = [line for line in hlo.splitlines()
+            if 'custom_call_target="augment_layers_resample"' in line]
+    assert len(call) == 1 and 'steps = "scac"' in call[0]
+    # The call's result is the function's: no arithmetic reads it.
+    name = call[0].split("=")[0].strip()
+    readers = [line for line in hlo.splitlines()
+               if name + ")" in line or name + "," in line]
+    assert readers and not any(
+        f" {op}(" in line for line in readers for op in (
+            "multiply", "add", "clamp", "maximum", "minimum", "fusion")), \
+        readers
+    # A scale right before a shift is left to XLA (it may fuse the pair).
+    assert not native.fusable_steps(((color.SCALE, 1.0), (color.SHIFT, 1.0)))
 
 
 _SCRIPT = """
@@ -233,7 +282,7 @@ def test_without_a_compiler_the_general_formulation_runs(tmp_path):
     """No C++ compiler on PATH and nothing cached: the package says why and
     resamples with the general formulation, the same bits."""
     code = ("import augment_layers as al, numpy as np\n"
-            "from augment_layers.ops import native, resample\n"
+            "from augment_layers.ops import color, native, resample\n"
             "x = np.ones((1, 512, 512, 3), 'float32')\n"
             "al.RandomRotation(0.2, seed=1)(x, training=True)\n"
             "print(resample.formulations_taken(), native.unavailable_reason())")

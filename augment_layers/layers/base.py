@@ -18,6 +18,7 @@ from keras import backend
 
 from augment_layers.ops import affine
 from augment_layers.ops import boxes as box_ops
+from augment_layers.ops import color
 from augment_layers.ops import dispatch
 from augment_layers.ops import fields
 from augment_layers.ops.dispatch import ops
@@ -274,6 +275,13 @@ class BaseAugmentation(ImageLayer):
         images (RandAugment) has two, compiled apart."""
         return (Phase(None, self.resamples, self.pointwise),)
 
+    def value_steps(self, transformation):
+        """The layer's whole work on the images as per-image value steps
+        (:func:`augment_layers.ops.color.apply_steps`), where it is no more
+        than that; None (the default) otherwise. A resample just before
+        applies them to its output (one pass saved)."""
+        return None
+
     def transform_phase(self, data, transformation, phase):
         """One phase of :meth:`transform_data` (``None``: all of it)."""
         return self.transform_data(data, transformation)
@@ -330,14 +338,34 @@ def reads_wide_values(images):
     return name not in ("bfloat16", "float16") and np.dtype(name).itemsize >= 4
 
 
-def geometric_run(layers, transformations, data, wide_source=False):
+def _defined_in(cls, name):
+    return next(c for c in cls.__mro__ if name in vars(c))
+
+
+def declares_value_steps(layer):
+    """True where ``layer``'s work is its :meth:`~BaseAugmentation.value_steps`
+    (declared by the class that writes its ``transform_images``, with the
+    base's data and phase mechanics): a subclass that changes the work and
+    not the steps is never fused."""
+    cls = type(layer)
+    steps = _defined_in(cls, "value_steps")
+    return (steps is not BaseAugmentation
+            and _defined_in(cls, "transform_images") is steps
+            and all(_defined_in(cls, name) is BaseAugmentation for name in (
+                "transform_data", "transform_phase", "phases")))
+
+
+def geometric_run(layers, transformations, data, wide_source=False,
+                  value_steps=()):
     """Moves ``data`` (the internal dict) by geometric ``layers`` drawn as
     ``transformations``: their matrices composed, one resample of the
     images, one of the masks, and the boxes and keypoints by the same
     matrices. A flip alone flips exactly.
 
     ``wide_source``: the batch as given held 4-byte values or wider (see
-    :func:`reads_wide_values`), before the cast to the compute dtype."""
+    :func:`reads_wide_values`), before the cast to the compute dtype.
+    ``value_steps``: colour steps (:func:`augment_layers.ops.color.apply_steps`)
+    of the layers that follow, applied to the resampled images."""
     images = data[targets.IMAGES]
     shape = ops.shape(images)
     height, width = shape[1], shape[2]
@@ -350,8 +378,9 @@ def geometric_run(layers, transformations, data, wide_source=False):
         if len(moving) > 1:
             out.update(target_ops.warp_targets(
                 moving, matrices, first.fill_mode, first.mask_fill_value))
-        out[targets.IMAGES] = first.resample(images, matrices,
-                                             transformations[0])
+        out[targets.IMAGES] = color.apply_steps(
+            first.resample(images, matrices, transformations[0]),
+            value_steps)
         return out
     matrices, output_size = [], None
     for layer, t in zip(layers, transformations):
@@ -373,7 +402,8 @@ def geometric_run(layers, transformations, data, wide_source=False):
         mapping = affine.compose(*matrices)
     return dict(data, **target_ops.warp_impl(
         moving, mapping, *options, output_size, projective,
-        wide_source and any(layer.may_rotate for layer in layers)))
+        wide_source and any(layer.may_rotate for layer in layers),
+        value_steps))
 
 
 def _is_ml_float(dtype):

@@ -34,7 +34,8 @@ from typing import Any
 
 from augment_layers.layers import draws
 from augment_layers.layers import targets
-from augment_layers.layers.base import (BaseAugmentation, geometric_run,
+from augment_layers.layers.base import (BaseAugmentation,
+                                        declares_value_steps, geometric_run,
                                         reads_wide_values)
 from augment_layers.ops.compile import compiled
 from augment_layers.ops.dispatch import ops
@@ -314,7 +315,10 @@ def _segment_function(units, compute_dtype):
         frames = None
         if len(data[targets.IMAGES].shape) == 5 and not volumetric:
             data, frames = fold_clips(data)
-        for unit in units:
+        absorbed = set()  # colour units applied by the resample before them
+        for index, unit in enumerate(units):
+            if index in absorbed:
+                continue
             shape = ops.shape(data[targets.IMAGES])
             batch = shape[0] if frames is None else shape[0] // frames
             if volumetric:
@@ -332,9 +336,15 @@ def _segment_function(units, compute_dtype):
                     layers.append(m.layer)
                     if not volumetric:
                         sizes = m.layer.output_size(*sizes[:2]) + sizes[2:]
-                run = (geometric_run if not volumetric
-                       else layers[0].geometric_run)
-                data = run(layers, transformations, data, wide)
+                if volumetric:
+                    data = layers[0].geometric_run(layers, transformations,
+                                                   data, wide)
+                else:
+                    steps = _following_value_steps(
+                        units, index, (batch,) + sizes, seeds, frames,
+                        absorbed)
+                    data = geometric_run(layers, transformations, data,
+                                         wide, steps)
             else:
                 m = unit.member
                 # Every phase of a layer draws the same parameters.
@@ -356,6 +366,28 @@ def _segment_function(units, compute_dtype):
         return data
 
     return run_segment
+
+
+def _following_value_steps(units, index, shape, seeds, frames, absorbed):
+    """The value steps of the colour units right after the geometric run at
+    ``index`` (each a layer whose whole work is value steps, drawn as it
+    would draw them for its own phase), their indices added to
+    ``absorbed``: the resample applies them to its output."""
+    steps = []
+    for later in range(index + 1, len(units)):
+        unit = units[later]
+        if not isinstance(unit, LayerPhase) or not declares_value_steps(
+                unit.member.layer):
+            break
+        m = unit.member
+        t = draws.materialize(m.layer.random_parameters(
+            shape, draws.Stream(seeds[m.slot], m.position)))
+        layer_steps = m.layer.value_steps(per_frame(t, frames))
+        if layer_steps is None:
+            break
+        steps.extend(layer_steps)
+        absorbed.add(later)
+    return tuple(steps)
 
 
 def _unit_layer(unit):

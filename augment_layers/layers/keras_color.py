@@ -80,7 +80,10 @@ class RandomBrightness(KerasColorAugmentation):
         return {"delta": _draw_factor(rng, shape[0], self.factor) * (hi - lo)}
 
     def transform_images(self, images, t):
-        return color.add(images, t["delta"], self.value_range)
+        return color.apply_steps(images, self.value_steps(t))
+
+    def value_steps(self, t):
+        return color.channel_shift_steps(t["delta"], self.value_range)
 
     def get_config(self):
         return dict(super().get_config(), factor=self._factor)

@@ -34,8 +34,11 @@ class RandomBrightnessRange(ColorAugmentation):
         return {"factor": rng.uniform(batch_size, *self.brightness_range)}
 
     def transform_images(self, images, transformation):
-        return color.brightness(images, transformation["factor"],
-                                self.value_range)
+        return color.apply_steps(images, self.value_steps(transformation))
+
+    def value_steps(self, transformation):
+        return color.brightness_steps(transformation["factor"],
+                                      self.value_range)
 
     def get_config(self):
         config = super().get_config()

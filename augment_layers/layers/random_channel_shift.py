@@ -42,8 +42,11 @@ class RandomChannelShift(ColorAugmentation):
         return {"shift": shift}
 
     def transform_images(self, images, transformation):
-        return color.channel_shift(images, transformation["shift"],
-                                   self.value_range)
+        return color.apply_steps(images, self.value_steps(transformation))
+
+    def value_steps(self, transformation):
+        return color.channel_shift_steps(transformation["shift"],
+                                         self.value_range)
 
     def get_config(self):
         config = super().get_config()

@@ -31,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -54,24 +55,53 @@ const XLA_FFI_Api* GetXlaFfiApi();  // exported by libtensorflow_framework
 
 namespace ffi = xla::ffi;
 
+// The rows of values that `steps` reads ('c' two, 's' and 'a' one each);
+// -1 for an unknown step.
+static int64_t StepRows(const std::string& steps) {
+  int64_t rows = 0;
+  for (char kind : steps) {
+    if (kind == 'c') {
+      rows += 2;
+    } else if (kind == 's' || kind == 'a') {
+      rows += 1;
+    } else {
+      return -1;
+    }
+  }
+  return rows;
+}
+
 static ffi::Error ResampleFfi(ffi::Buffer<ffi::F32> images,
                               ffi::Buffer<ffi::F32> matrices,
+                              ffi::Buffer<ffi::F32> values,
                               ffi::ResultBuffer<ffi::F32> out,
                               int32_t bilinear, int32_t fill_mode,
-                              float fill_value, int32_t projective) {
+                              float fill_value, int32_t projective,
+                              std::string_view steps_view) {
   const auto in_dims = images.dimensions();
   const auto m_dims = matrices.dimensions();
+  const auto v_dims = values.dimensions();
   const auto out_dims = out->dimensions();
+  const std::string steps(steps_view);
   if (in_dims.size() != 4 || m_dims.size() != 3 || out_dims.size() != 4 ||
       m_dims[2] != 3 || m_dims[0] != in_dims[0] ||
       (m_dims[1] != 3 && (m_dims[1] != 2 || projective != 0))) {
     return ffi::Error::InvalidArgument(
         "augment_layers resample: images (B, H, W, C), matrices (B, 2|3, 3)");
   }
+  if (v_dims.size() != 3 || v_dims[0] != in_dims[0] ||
+      v_dims[2] != in_dims[3] || v_dims[1] != StepRows(steps)) {
+    return ffi::Error::InvalidArgument(
+        "augment_layers resample: values (B, rows of the steps, C)");
+  }
   augment_layers::Geometry g{in_dims[0],  in_dims[1],  in_dims[2],
                              in_dims[3],  out_dims[1], out_dims[2],
                              m_dims[1],   fill_mode,   bilinear != 0,
                              projective != 0, fill_value};
+  g.steps = steps.c_str();
+  g.n_steps = static_cast<int32_t>(steps.size());
+  g.values = values.typed_data();
+  g.value_rows = v_dims[1];
   augment_layers::Resample(images.typed_data(), matrices.typed_data(),
                            out->typed_data(), g);
   return ffi::Error::Success();
@@ -81,11 +111,13 @@ XLA_FFI_DEFINE_HANDLER(kAugmentLayersResample, ResampleFfi,
                        ffi::Ffi::Bind()
                            .Arg<ffi::Buffer<ffi::F32>>()
                            .Arg<ffi::Buffer<ffi::F32>>()
+                           .Arg<ffi::Buffer<ffi::F32>>()
                            .Ret<ffi::Buffer<ffi::F32>>()
                            .Attr<int32_t>("bilinear")
                            .Attr<int32_t>("fill_mode")
                            .Attr<float>("fill_value")
-                           .Attr<int32_t>("projective"));
+                           .Attr<int32_t>("projective")
+                           .Attr<std::string_view>("steps"));
 
 static const bool kFfiRegistered = [] {
   XLA_FFI_Error* error = ffi::Ffi::RegisterStaticHandler(
@@ -101,6 +133,7 @@ using namespace tensorflow;  // NOLINT
 REGISTER_OP("AugmentLayersResample")
     .Input("images: float")
     .Input("matrices: float")
+    .Input("values: float")
     .Output("output: float")
     .Attr("out_height: int")
     .Attr("out_width: int")
@@ -108,6 +141,7 @@ REGISTER_OP("AugmentLayersResample")
     .Attr("fill_mode: {'constant', 'nearest', 'reflect', 'wrap'}")
     .Attr("fill_value: float")
     .Attr("projective: bool")
+    .Attr("steps: string = ''")
     .SetShapeFn([](shape_inference::InferenceContext* c) {
       shape_inference::ShapeHandle images;
       TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &images));
@@ -126,6 +160,7 @@ struct Attrs {
   std::string interpolation, fill_mode;
   float fill_value;
   bool projective;
+  std::string steps;
 
   template <typename Context>
   absl::Status Read(Context* c) {
@@ -135,6 +170,10 @@ struct Attrs {
     TF_RETURN_IF_ERROR(c->GetAttr("fill_mode", &fill_mode));
     TF_RETURN_IF_ERROR(c->GetAttr("fill_value", &fill_value));
     TF_RETURN_IF_ERROR(c->GetAttr("projective", &projective));
+    TF_RETURN_IF_ERROR(c->GetAttr("steps", &steps));
+    if (StepRows(steps) < 0) {
+      return errors::InvalidArgument("steps: each one of 's', 'a', 'c'");
+    }
     return absl::OkStatus();
   }
 };
@@ -156,6 +195,14 @@ class ResampleOp : public OpKernel {
                     (matrices.dim_size(1) == 3 ||
                      (matrices.dim_size(1) == 2 && !attrs_.projective)),
                 errors::InvalidArgument("matrices must be (B, 2|3, 3)"));
+    const Tensor& values = c->input(2);
+    OP_REQUIRES(c,
+                values.dims() == 3 &&
+                    values.dim_size(0) == images.dim_size(0) &&
+                    values.dim_size(1) == StepRows(attrs_.steps) &&
+                    values.dim_size(2) == images.dim_size(3),
+                errors::InvalidArgument(
+                    "values must be (B, rows of the steps, C)"));
     Tensor* out = nullptr;
     OP_REQUIRES_OK(
         c, c->allocate_output(
@@ -174,6 +221,10 @@ class ResampleOp : public OpKernel {
                                attrs_.interpolation == "bilinear",
                                attrs_.projective,
                                attrs_.fill_value};
+    g.steps = attrs_.steps.c_str();
+    g.n_steps = static_cast<int32_t>(attrs_.steps.size());
+    g.values = values.flat<float>().data();
+    g.value_rows = values.dim_size(1);
     if (out->NumElements() == 0) return;
     augment_layers::Resample(images.flat<float>().data(),
                              matrices.flat<float>().data(),
@@ -212,7 +263,8 @@ class ResampleXlaOp : public XlaOpKernel {
         " : i32, fill_mode = " +
         std::to_string(augment_layers::FillCode(attrs_.fill_mode)) +
         " : i32, fill_value = " + hex + " : f32, projective = " +
-        (attrs_.projective ? "1" : "0") + " : i32}";
+        (attrs_.projective ? "1" : "0") + " : i32, steps = \"" +
+        attrs_.steps + "\"}";
     // Row-major operands, as the handler reads them.
     xla::Shape images_layout = in;
     *images_layout.mutable_layout() =
@@ -222,9 +274,15 @@ class ResampleXlaOp : public XlaOpKernel {
     xla::Shape matrices_layout = *matrices_shape;
     *matrices_layout.mutable_layout() =
         xla::LayoutUtil::GetDefaultLayoutForShape(matrices_layout);
+    auto values_shape = ctx->InputXlaShape(2);
+    OP_REQUIRES_OK(ctx, values_shape.status());
+    xla::Shape values_layout = *values_shape;
+    *values_layout.mutable_layout() =
+        xla::LayoutUtil::GetDefaultLayoutForShape(values_layout);
     xla::XlaOp result = xla::CustomCallWithLayout(
         ctx->builder(), "augment_layers_resample",
-        {ctx->Input(0), ctx->Input(1)}, out, {images_layout, matrices_layout},
+        {ctx->Input(0), ctx->Input(1), ctx->Input(2)}, out,
+        {images_layout, matrices_layout, values_layout},
         config, /*has_side_effect=*/false,
         /*output_operand_aliasing=*/{}, /*literal=*/nullptr,
         xla::CustomCallSchedule::SCHEDULE_NONE,

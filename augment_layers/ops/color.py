@@ -31,14 +31,53 @@ def clip(images, value_range):
                     ops.cast(hi, images.dtype))
 
 
+# -- value steps: per-image scales, shifts and clips --------------------------
+# A colour layer whose whole work is a few of these steps declares them
+# (``value_steps``), so that the executor can hand them to the resample that
+# precedes it: the native kernel then applies them to each output row while
+# it is in the cache (one pass over the batch saved), the general formulation
+# applies them here, and both compute the same float ops.
+SCALE, SHIFT, CLIP = "scale", "shift", "clip"
+
+
+def apply_steps(images, steps):
+    """Applies ``steps`` in order: ``(SCALE, p)`` multiplies by ``p``,
+    ``(SHIFT, p)`` adds ``p`` (``p`` ``(B,)``, or ``(B, C)`` per channel),
+    ``(CLIP, lo, hi)`` clips to ``[lo, hi]``."""
+    fresh = False  # a clip may work in place only on a temporary
+    for step in steps:
+        if step[0] == SCALE:
+            images = images * _per_image_channel(step[1], images)
+        elif step[0] == SHIFT:
+            images = images + _per_image_channel(step[1], images)
+        elif step[0] == CLIP:
+            images = (clip(images, step[1:]) if fresh else ops.clip(
+                images, ops.cast(step[1], images.dtype),
+                ops.cast(step[2], images.dtype)))
+        else:
+            raise ValueError(f"unknown value step {step[0]!r}")
+        fresh = True
+    return images
+
+
+def brightness_steps(factor, value_range=(0, 255)):
+    """:func:`brightness` as value steps."""
+    return ((SCALE, factor), (CLIP, *value_range))
+
+
+def channel_shift_steps(shift, value_range=(0, 255)):
+    """:func:`channel_shift` as value steps."""
+    return ((SHIFT, shift), (CLIP, *value_range))
+
+
 def brightness(images, factor, value_range=(0, 255)):
     """Multiplies each image by ``factor`` (ImageDataGenerator's brightness)."""
-    return clip(images * _per_image_channel(factor, images), value_range)
+    return apply_steps(images, brightness_steps(factor, value_range))
 
 
 def channel_shift(images, shift, value_range=(0, 255)):
     """Adds ``shift`` to each image; ``(B,)`` for all channels, ``(B, C)`` each."""
-    return clip(images + _per_image_channel(shift, images), value_range)
+    return apply_steps(images, channel_shift_steps(shift, value_range))
 
 
 def channel_shift_within_image(images, intensity):
@@ -187,7 +226,7 @@ def grayscale(images):
 
 def add(images, delta, value_range=(0, 255)):
     """Adds ``delta`` (``(B,)``, in pixel units) to each image, clipped."""
-    return clip(images + _per_image_channel(delta, images), value_range)
+    return apply_steps(images, channel_shift_steps(delta, value_range))
 
 
 def invert(images, value_range=(0, 255)):

@@ -181,11 +181,54 @@ def unavailable_reason():
     return None if _state["module"] is not None else str(_state["error"])
 
 
+def fusable_steps(steps):
+    """True where the kernel can apply colour ``steps`` itself with XLA's
+    arithmetic: never a scale right before a shift (XLA:CPU may fuse that
+    pair into one multiply-add; the steps then run as XLA ops after the
+    kernel)."""
+    from augment_layers.ops import color
+
+    kinds = [step[0] for step in steps]
+    return all(kinds[i:i + 2] != [color.SCALE, color.SHIFT]
+               for i in range(len(kinds)))
+
+
+# The kernel's code of each step (clip: two rows of values, low then high).
+_STEP_CODES = {"scale": "s", "shift": "a", "clip": "c"}
+
+
+def _step_values(steps, batch, channels):
+    """``steps`` as the op's ``(B, rows, C)`` float32 values and codes."""
+    import tensorflow as tf
+
+    rows, codes = [], ""
+    for step in steps:
+        codes += _STEP_CODES[step[0]]
+        if step[0] == "clip":
+            for bound in step[1:]:
+                rows.append(tf.fill((batch, channels), tf.constant(
+                    bound, tf.float32)))
+            continue
+        value = tf.cast(step[1], tf.float32)
+        if len(value.shape) == 1:
+            value = value[:, None]
+        rows.append(tf.broadcast_to(value, (batch, channels)))
+    if not rows:
+        return tf.zeros((batch, 0, channels), tf.float32), codes
+    return tf.stack(rows, 1), codes
+
+
 def resample(images, matrices, interpolation, fill_mode, fill_value,
-             out_height, out_width, projective):
+             out_height, out_width, projective, value_steps=()):
     """The op itself: float32 ``(B, H, W, C)`` images, ``(B, 2|3, 3)``
-    float32 matrices."""
+    float32 matrices; ``value_steps`` (see :func:`fusable_steps`) applied to
+    each output row as it is written."""
+    import tensorflow as tf
+
+    values, codes = _step_values(value_steps, tf.shape(images)[0],
+                                 images.shape[3])
     return load().augment_layers_resample(
-        images, matrices, out_height=out_height, out_width=out_width,
+        images, matrices, values, out_height=out_height, out_width=out_width,
         interpolation=interpolation, fill_mode=fill_mode,
-        fill_value=float(fill_value), projective=bool(projective))
+        fill_value=float(fill_value), projective=bool(projective),
+        steps=codes)

@@ -19,7 +19,7 @@ import collections
 
 from keras import backend
 
-from augment_layers.ops import fields, native
+from augment_layers.ops import color, fields, native
 from augment_layers.ops.compile import compiled
 from augment_layers.ops.dispatch import active_backend, computed_once, ops
 
@@ -98,21 +98,38 @@ _EAGER_BAND_VALUES_GPU = 1 << 21
 def affine_transform_impl(images, matrices, interpolation="bilinear",
                           fill_mode="nearest", fill_value=0.0,
                           output_size=None, projective=False,
-                          slanted_reads=False):
+                          slanted_reads=False, value_steps=()):
     """:func:`affine_transform` without the compiled wrapper (for fusing).
 
     ``slanted_reads``: the caller's hint that the matrices may turn rows
     (a rotation, a perspective) over a source of 4-byte values or wider;
     under XLA on a CPU the output is then written in column strips (see
     :func:`strip_width`).
+
+    ``value_steps``: per-image colour steps applied to the output
+    (:func:`augment_layers.ops.color.apply_steps`): by the native kernel to
+    each row it writes, else by XLA fused into the resample's writes; the
+    same float ops either way.
     """
+    value_steps = tuple(value_steps)
     formulation = choose_formulation(images, matrices, output_size,
                                      slanted_reads)
     if formulation == "native":
         height, width = output_size or (images.shape[1], images.shape[2])
-        return native.resample(images, ops.cast(matrices, "float32"),
-                               interpolation, fill_mode, fill_value, height,
-                               width, projective)
+        fused = native.fusable_steps(value_steps)
+        out = native.resample(images, ops.cast(matrices, "float32"),
+                              interpolation, fill_mode, fill_value, height,
+                              width, projective,
+                              value_steps if fused else ())
+        return out if fused else color.apply_steps(out, value_steps)
+    return color.apply_steps(_general(
+        images, matrices, interpolation, fill_mode, fill_value, output_size,
+        projective, slanted_reads), value_steps)
+
+
+def _general(images, matrices, interpolation, fill_mode, fill_value,
+             output_size, projective, slanted_reads):
+    """The general formulation (XLA's gathers; PyTorch's grid_sample)."""
     if not isinstance(matrices, fields.SamplingMap) and \
             _torch_grid_sample_applies(images, interpolation, fill_mode):
         return _torch_grid_sample(images, matrices, fill_mode, fill_value,

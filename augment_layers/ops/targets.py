@@ -63,17 +63,18 @@ def warp_targets(data, matrices, fill_mode="nearest", mask_fill_value=0,
 
 def warp_impl(data, matrices, interpolation="bilinear", fill_mode="nearest",
               fill_value=0.0, mask_fill_value=0, output_size=None,
-              projective=False, slanted_reads=False):
+              projective=False, slanted_reads=False, value_steps=()):
     """Resamples the images once and moves every target with them.
 
-    ``slanted_reads``: see :func:`resample.affine_transform_impl` (the
-    images only; masks are a byte or two a value and keep row order).
+    ``slanted_reads``, ``value_steps``: see
+    :func:`resample.affine_transform_impl` (the images only; masks are a
+    byte or two a value and keep row order).
     """
     out = warp_targets(data, matrices, fill_mode, mask_fill_value,
                        output_size, projective)
     out["images"] = resample.affine_transform_impl(
         data["images"], matrices, interpolation, fill_mode, fill_value,
-        output_size, projective, slanted_reads)
+        output_size, projective, slanted_reads, value_steps)
     return out
 
 
