@@ -400,10 +400,10 @@ def geometric_run(layers, transformations, data, wide_source=False,
         mapping = fields.chain(matrices, shape[0], projective)
     else:
         mapping = affine.compose(*matrices)
+    turns = any(layer.may_rotate for layer in layers)
     return dict(data, **target_ops.warp_impl(
         moving, mapping, *options, output_size, projective,
-        wide_source and any(layer.may_rotate for layer in layers),
-        value_steps))
+        wide_source and turns, value_steps, turns))
 
 
 def _is_ml_float(dtype):

@@ -71,7 +71,7 @@ static int64_t StepRows(const std::string& steps) {
   return rows;
 }
 
-static ffi::Error ResampleFfi(ffi::Buffer<ffi::F32> images,
+static ffi::Error ResampleFfi(ffi::AnyBuffer images,
                               ffi::Buffer<ffi::F32> matrices,
                               ffi::Buffer<ffi::F32> values,
                               ffi::ResultBuffer<ffi::F32> out,
@@ -83,6 +83,11 @@ static ffi::Error ResampleFfi(ffi::Buffer<ffi::F32> images,
   const auto v_dims = values.dimensions();
   const auto out_dims = out->dimensions();
   const std::string steps(steps_view);
+  if (images.element_type() != ffi::DataType::F32 &&
+      images.element_type() != ffi::DataType::U8) {
+    return ffi::Error::InvalidArgument(
+        "augment_layers resample: images float32 or uint8");
+  }
   if (in_dims.size() != 4 || m_dims.size() != 3 || out_dims.size() != 4 ||
       m_dims[2] != 3 || m_dims[0] != in_dims[0] ||
       (m_dims[1] != 3 && (m_dims[1] != 2 || projective != 0))) {
@@ -102,14 +107,15 @@ static ffi::Error ResampleFfi(ffi::Buffer<ffi::F32> images,
   g.n_steps = static_cast<int32_t>(steps.size());
   g.values = values.typed_data();
   g.value_rows = v_dims[1];
-  augment_layers::Resample(images.typed_data(), matrices.typed_data(),
+  g.uint8_source = images.element_type() == ffi::DataType::U8;
+  augment_layers::Resample(images.untyped_data(), matrices.typed_data(),
                            out->typed_data(), g);
   return ffi::Error::Success();
 }
 
 XLA_FFI_DEFINE_HANDLER(kAugmentLayersResample, ResampleFfi,
                        ffi::Ffi::Bind()
-                           .Arg<ffi::Buffer<ffi::F32>>()
+                           .Arg<ffi::AnyBuffer>()
                            .Arg<ffi::Buffer<ffi::F32>>()
                            .Arg<ffi::Buffer<ffi::F32>>()
                            .Ret<ffi::Buffer<ffi::F32>>()
@@ -131,7 +137,7 @@ static const bool kFfiRegistered = [] {
 using namespace tensorflow;  // NOLINT
 
 REGISTER_OP("AugmentLayersResample")
-    .Input("images: float")
+    .Input("images: T")
     .Input("matrices: float")
     .Input("values: float")
     .Output("output: float")
@@ -142,6 +148,7 @@ REGISTER_OP("AugmentLayersResample")
     .Attr("fill_value: float")
     .Attr("projective: bool")
     .Attr("steps: string = ''")
+    .Attr("T: {float, uint8} = DT_FLOAT")
     .SetShapeFn([](shape_inference::InferenceContext* c) {
       shape_inference::ShapeHandle images;
       TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 4, &images));
@@ -225,8 +232,9 @@ class ResampleOp : public OpKernel {
     g.n_steps = static_cast<int32_t>(attrs_.steps.size());
     g.values = values.flat<float>().data();
     g.value_rows = values.dim_size(1);
+    g.uint8_source = images.dtype() == DT_UINT8;
     if (out->NumElements() == 0) return;
-    augment_layers::Resample(images.flat<float>().data(),
+    augment_layers::Resample(images.tensor_data().data(),
                              matrices.flat<float>().data(),
                              out->flat<float>().data(), g);
   }

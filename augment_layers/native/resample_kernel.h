@@ -30,6 +30,8 @@ struct Geometry {
   bool bilinear;
   bool projective;
   float fill_value;
+  // The images are uint8 (read as the floats they are) instead of float32.
+  bool uint8_source = false;
   // Colour steps applied to each output value after the resample, in order
   // (augment_layers.ops.color.apply_steps): 's' multiplies, 'a' adds, 'c'
   // clips to [low, high]; their values are (batch, value_rows, channels),
@@ -140,10 +142,21 @@ constexpr int kPrefetch = AL_PREFETCH;
 // in blocks of kBlock pixels: first every coordinate, weight and neighbour
 // offset of the block (a loop the compiler vectorizes), then the reads and
 // blends, every channel of a neighbour from one cache line.
-template <int kChannels, bool kBilinear, int32_t kFill, bool kProjective>
-static void ResampleRows(const float* images, const float* matrices,
+#if defined(__AVX2__) && defined(__FMA__)
+// Eight values from p as floats (exact for uint8).
+static inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+static inline __m256 Load8(const uint8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+      _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+#endif
+
+template <typename T, int kChannels, bool kBilinear, int32_t kFill,
+          bool kProjective>
+static void ResampleRows(const void* source, const float* matrices,
                          float* out, const Geometry& g, int64_t row_begin,
                          int64_t row_end) {
+  const T* images = static_cast<const T*>(source);
   const int64_t channels = kChannels > 0 ? kChannels : g.channels;
   const int32_t height = static_cast<int32_t>(g.height);
   const int32_t width = static_cast<int32_t>(g.width);
@@ -169,7 +182,7 @@ static void ResampleRows(const float* images, const float* matrices,
     const int64_t b = r / g.out_height;
     const float y = static_cast<float>(r % g.out_height);
     const float* m = matrices + b * g.matrix_rows * 3;
-    const float* image = images + b * g.height * g.width * channels;
+    const T* image = images + b * g.height * g.width * channels;
     float* o = out + r * g.out_width * channels;
     // Per row, the y terms (the same product XLA forms per pixel).
     const float m0 = m[0], m2 = m[2], m3 = m[3], m5 = m[5];
@@ -226,8 +239,10 @@ static void ResampleRows(const float* images, const float* matrices,
           continue;
         }
         if (!kBilinear) {
-          const float* p = image + static_cast<int64_t>(o00[j]) * channels;
-          for (int64_t c = 0; c < channels; ++c) ob[c] = p[c];
+          const T* p = image + static_cast<int64_t>(o00[j]) * channels;
+          for (int64_t c = 0; c < channels; ++c) {
+            ob[c] = static_cast<float>(p[c]);
+          }
           continue;
         }
         // The reads of a turned image walk across source rows, which the
@@ -248,9 +263,8 @@ static void ResampleRows(const float* images, const float* matrices,
         if ((kChannels == 3 || kChannels == 4) && j + 1 < n &&
             static_cast<uint32_t>(o01[j] - o00[j]) <= 1u &&
             std::max(o00[j], o10[j]) <= last_wide) {
-          const __m256 top = _mm256_loadu_ps(image + int64_t{o00[j]} * kChannels);
-          const __m256 bottom =
-              _mm256_loadu_ps(image + int64_t{o10[j]} * kChannels);
+          const __m256 top = Load8(image + int64_t{o00[j]} * kChannels);
+          const __m256 bottom = Load8(image + int64_t{o10[j]} * kChannels);
           const __m256i pick = kPick[o01[j] - o00[j]];
           const __m256 w = _mm256_set1_ps(wx);
           const __m256 a = _mm256_fmadd_ps(
@@ -266,13 +280,17 @@ static void ResampleRows(const float* images, const float* matrices,
           continue;
         }
 #endif
-        const float* p00 = image + static_cast<int64_t>(o00[j]) * channels;
-        const float* p01 = image + static_cast<int64_t>(o01[j]) * channels;
-        const float* p10 = image + static_cast<int64_t>(o10[j]) * channels;
-        const float* p11 = image + static_cast<int64_t>(o11[j]) * channels;
+        const T* p00 = image + static_cast<int64_t>(o00[j]) * channels;
+        const T* p01 = image + static_cast<int64_t>(o01[j]) * channels;
+        const T* p10 = image + static_cast<int64_t>(o10[j]) * channels;
+        const T* p11 = image + static_cast<int64_t>(o11[j]) * channels;
         for (int64_t c = 0; c < channels; ++c) {
-          const float a = MulAdd(wx, p01[c] - p00[c], p00[c]);
-          const float bb = MulAdd(wx, p11[c] - p10[c], p10[c]);
+          const float v00 = static_cast<float>(p00[c]);
+          const float v01 = static_cast<float>(p01[c]);
+          const float v10 = static_cast<float>(p10[c]);
+          const float v11 = static_cast<float>(p11[c]);
+          const float a = MulAdd(wx, v01 - v00, v00);
+          const float bb = MulAdd(wx, v11 - v10, v10);
           ob[c] = MulAdd(wy, bb - a, a);
         }
       }
@@ -281,42 +299,47 @@ static void ResampleRows(const float* images, const float* matrices,
   }
 }
 
-using RowsFn = void (*)(const float*, const float*, float*, const Geometry&,
+using RowsFn = void (*)(const void*, const float*, float*, const Geometry&,
                         int64_t, int64_t);
 
-template <int kChannels, bool kBilinear, int32_t kFill>
+template <typename T, int kChannels, bool kBilinear, int32_t kFill>
 static RowsFn PickProjective(bool projective) {
-  return projective ? &ResampleRows<kChannels, kBilinear, kFill, true>
-                    : &ResampleRows<kChannels, kBilinear, kFill, false>;
+  return projective ? &ResampleRows<T, kChannels, kBilinear, kFill, true>
+                    : &ResampleRows<T, kChannels, kBilinear, kFill, false>;
 }
 
-template <int kChannels, bool kBilinear>
+template <typename T, int kChannels, bool kBilinear>
 static RowsFn PickFill(int32_t fill, bool projective) {
   switch (fill) {
     case kConstant:
-      return PickProjective<kChannels, kBilinear, kConstant>(projective);
+      return PickProjective<T, kChannels, kBilinear, kConstant>(projective);
     case kReflect:
-      return PickProjective<kChannels, kBilinear, kReflect>(projective);
+      return PickProjective<T, kChannels, kBilinear, kReflect>(projective);
     case kWrap:
-      return PickProjective<kChannels, kBilinear, kWrap>(projective);
+      return PickProjective<T, kChannels, kBilinear, kWrap>(projective);
     default:
-      return PickProjective<kChannels, kBilinear, kNearest>(projective);
+      return PickProjective<T, kChannels, kBilinear, kNearest>(projective);
   }
 }
 
-template <int kChannels>
+template <typename T, int kChannels>
 static RowsFn PickInterpolation(const Geometry& g) {
-  return g.bilinear ? PickFill<kChannels, true>(g.fill, g.projective)
-                    : PickFill<kChannels, false>(g.fill, g.projective);
+  return g.bilinear ? PickFill<T, kChannels, true>(g.fill, g.projective)
+                    : PickFill<T, kChannels, false>(g.fill, g.projective);
+}
+
+template <typename T>
+static RowsFn PickChannels(const Geometry& g) {
+  switch (g.channels) {
+    case 1: return PickInterpolation<T, 1>(g);
+    case 3: return PickInterpolation<T, 3>(g);
+    case 4: return PickInterpolation<T, 4>(g);
+    default: return PickInterpolation<T, 0>(g);
+  }
 }
 
 static RowsFn Pick(const Geometry& g) {
-  switch (g.channels) {
-    case 1: return PickInterpolation<1>(g);
-    case 3: return PickInterpolation<3>(g);
-    case 4: return PickInterpolation<4>(g);
-    default: return PickInterpolation<0>(g);
-  }
+  return g.uint8_source ? PickChannels<uint8_t>(g) : PickChannels<float>(g);
 }
 
 // The cores this process may run on (AUGMENT_LAYERS_NATIVE_THREADS caps it).
@@ -355,7 +378,7 @@ static void PreferHugePages(void* data, size_t bytes) {
 
 // Splits the output rows over the cores; each row is computed by one thread
 // whatever the split, so the split never changes a value.
-static void Resample(const float* images, const float* matrices, float* out,
+static void Resample(const void* images, const float* matrices, float* out,
                      const Geometry& g) {
   const RowsFn rows = Pick(g);
   PreferHugePages(out, static_cast<size_t>(g.batch * g.out_height *

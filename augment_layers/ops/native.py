@@ -181,6 +181,21 @@ def unavailable_reason():
     return None if _state["module"] is not None else str(_state["error"])
 
 
+def uint8_source(images):
+    """What the kernel reads for float32 ``images``: ``images``, or the
+    uint8 batch that a graph's cast turned into them (they are then never
+    read as floats); None for any other dtype."""
+    import tensorflow as tf
+
+    if images.dtype != tf.float32:
+        return None
+    op = getattr(images, "op", None)
+    if (op is not None and not tf.executing_eagerly() and op.type == "Cast"
+            and op.inputs[0].dtype == tf.uint8):
+        return op.inputs[0]
+    return images
+
+
 def fusable_steps(steps):
     """True where the kernel can apply colour ``steps`` itself with XLA's
     arithmetic: never a scale right before a shift (XLA:CPU may fuse that
@@ -227,6 +242,11 @@ def resample(images, matrices, interpolation, fill_mode, fill_value,
 
     values, codes = _step_values(value_steps, tf.shape(images)[0],
                                  images.shape[3])
+    # A batch given as uint8 is read as bytes, not through its cast to
+    # float32 (the same values: u8 -> f32 is exact).
+    images = uint8_source(images)
+    if images is None:
+        raise ValueError("the native resampler reads float32 or uint8")
     return load().augment_layers_resample(
         images, matrices, values, out_height=out_height, out_width=out_width,
         interpolation=interpolation, fill_mode=fill_mode,

@@ -98,13 +98,17 @@ _EAGER_BAND_VALUES_GPU = 1 << 21
 def affine_transform_impl(images, matrices, interpolation="bilinear",
                           fill_mode="nearest", fill_value=0.0,
                           output_size=None, projective=False,
-                          slanted_reads=False, value_steps=()):
+                          slanted_reads=False, value_steps=(), turns=None):
     """:func:`affine_transform` without the compiled wrapper (for fusing).
 
     ``slanted_reads``: the caller's hint that the matrices may turn rows
     (a rotation, a perspective) over a source of 4-byte values or wider;
     under XLA on a CPU the output is then written in column strips (see
     :func:`strip_width`).
+
+    ``turns``: the matrices may turn rows, whatever the source's dtype
+    (None: ``slanted_reads``); with a batch given as uint8 (cast to float32
+    in the same graph) the native kernel then reads its bytes.
 
     ``value_steps``: per-image colour steps applied to the output
     (:func:`augment_layers.ops.color.apply_steps`): by the native kernel to
@@ -113,7 +117,7 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
     """
     value_steps = tuple(value_steps)
     formulation = choose_formulation(images, matrices, output_size,
-                                     slanted_reads)
+                                     slanted_reads, turns)
     if formulation == "native":
         height, width = output_size or (images.shape[1], images.shape[2])
         fused = native.fusable_steps(value_steps)
@@ -152,14 +156,15 @@ def _general(images, matrices, interpolation, fill_mode, fill_value,
 
 
 def choose_formulation(images, matrices, output_size=None,
-                       slanted_reads=False):
+                       slanted_reads=False, turns=None):
     """Which formulation resamples this plan: ``"native"`` or ``"general"``.
 
     Decided by static properties only (never by call history or batch
     size): TensorFlow with no GPU, float32 images of static height, width
     and channels, matrices (not a chain with displacement fields), reads
     that slant (``slanted_reads``: a rotation or a perspective over a batch
-    given as 4-byte values, as for column strips) and an output of
+    given as 4-byte values, as for column strips; or ``turns`` over a batch
+    given as uint8, whose bytes the kernel reads) and an output of
     :data:`NATIVE_MIN_PIXELS` or more take the native CPU kernel
     (:mod:`augment_layers.ops.native`) where it could be built here. Both
     give the same bits (``tests/test_native.py``), so the choice is one of
@@ -172,21 +177,33 @@ def choose_formulation(images, matrices, output_size=None,
             and None not in tuple(images.shape)[1:]
             and len(matrices.shape) == 3 and tuple(matrices.shape)[1:] in (
                 (2, 3), (3, 3))
-            and slanted_reads and _large(images, output_size)
+            and _slants_for_the_kernel(images, slanted_reads, turns)
+            and _large(images, output_size)
             and _no_gpu() and native.load() is not None):
         formulation = "native"
     _FORMULATIONS_TAKEN.append(formulation)
     return formulation
 
 
+def _slants_for_the_kernel(images, slanted_reads, turns):
+    """Slanted reads over a float32 batch, or turning matrices over a batch
+    given as uint8 (the kernel reads its bytes: a quarter of the lines)."""
+    if slanted_reads:
+        return True
+    if not turns or active_backend() != "tensorflow":
+        return False
+    source = native.uint8_source(images)
+    return source is not None and source is not images
+
+
 # Where the kernel pays, measured (docs/performance.md): from this many
-# output pixels per image, and on slanted reads. Below it, and on rows that
-# stay rows (no rotation: XLA streams them), and for uint8 input (XLA fuses
-# the cast into its reads; the batch is then not "wide"), XLA's general
-# formulation, which also fuses the colour layers into its writes, measured
-# as fast or faster: 0.92x at 224², 0.79x without rotation at 1024², 0.70x
-# on uint8 input at 1024².
-NATIVE_MIN_PIXELS = 512 * 512
+# output pixels per image (224² up: the pipeline 1.05-1.16x the general
+# formulation on float32 at 224², 1.3x at 1024²), on slanted reads. On rows
+# that stay rows (no rotation: XLA streams them) the general formulation
+# measured faster (0.79x without rotation at 1024²). A batch given as uint8
+# is read as bytes by either; the two measured alike here, within this
+# host's noise (0.84-1.18x).
+NATIVE_MIN_PIXELS = 224 * 224
 
 
 def _large(images, output_size):
