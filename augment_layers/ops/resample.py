@@ -186,11 +186,12 @@ def choose_formulation(images, matrices, output_size=None,
 
 
 def _slants_for_the_kernel(images, slanted_reads, turns):
-    """Slanted reads over a float32 batch, or turning matrices over a batch
-    given as uint8 (the kernel reads its bytes: a quarter of the lines)."""
+    """Slanted reads over a float32 batch; or, where
+    :data:`NATIVE_READS_UINT8`, turning matrices over a batch given as
+    uint8 (the kernel then reads its bytes)."""
     if slanted_reads:
         return True
-    if not turns or active_backend() != "tensorflow":
+    if not (NATIVE_READS_UINT8 and turns) or active_backend() != "tensorflow":
         return False
     source = native.uint8_source(images)
     return source is not None and source is not images
@@ -200,10 +201,14 @@ def _slants_for_the_kernel(images, slanted_reads, turns):
 # output pixels per image (224² up: the pipeline 1.05-1.16x the general
 # formulation on float32 at 224², 1.3x at 1024²), on slanted reads. On rows
 # that stay rows (no rotation: XLA streams them) the general formulation
-# measured faster (0.79x without rotation at 1024²). A batch given as uint8
-# is read as bytes by either; the two measured alike here, within this
-# host's noise (0.84-1.18x).
+# measured faster (0.79x without rotation at 1024²).
 NATIVE_MIN_PIXELS = 224 * 224
+
+# A batch given as uint8 is read as bytes by either formulation (XLA fuses
+# the cast into its gathers). The kernel reads uint8 too (the same bits,
+# tests/test_native.py), but on the AMD host it measured no faster: 0.80-1.18x
+# the general formulation over three runs, below 1 in 9 of 12 comparisons.
+NATIVE_READS_UINT8 = False
 
 
 def _large(images, output_size):
