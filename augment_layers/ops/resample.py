@@ -198,8 +198,9 @@ def _slants_for_the_kernel(images, slanted_reads, turns):
 
 
 # Where the kernel pays, measured (docs/performance.md): from this many
-# output pixels per image (224² up: the pipeline 1.05-1.16x the general
-# formulation on float32 at 224², 1.3x at 1024²), on slanted reads. On rows
+# output pixels per image (224² up: the pipeline's float32 paths 0.97-1.21x
+# the general formulation at 224² over three runs, the tf.function ones
+# 1.02x or more; 1.3x at 1024²), on slanted reads. On rows
 # that stay rows (no rotation: XLA streams them) the general formulation
 # measured faster (0.79x without rotation at 1024²).
 NATIVE_MIN_PIXELS = 224 * 224
@@ -207,7 +208,7 @@ NATIVE_MIN_PIXELS = 224 * 224
 # A batch given as uint8 is read as bytes by either formulation (XLA fuses
 # the cast into its gathers). The kernel reads uint8 too (the same bits,
 # tests/test_native.py), but on the AMD host it measured no faster: 0.80-1.18x
-# the general formulation over three runs, below 1 in 9 of 12 comparisons.
+# the general formulation over three runs, below 1 in 8 of 12 comparisons.
 NATIVE_READS_UINT8 = False
 
 
