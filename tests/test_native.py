@@ -226,7 +226,7 @@ import numpy as np
 import augment_layers as al
 from augment_layers.ops import resample
 rng = np.random.default_rng(7)
-x = rng.uniform(0, 255, (3, 512, 544, 3)).astype("float32")
+x = rng.uniform(0, 255, (3, 256, 288, 3)).astype("float32")
 pipeline = al.from_image_data_generator(
     rotation_range=30, width_shift_range=0.2, height_shift_range=0.2,
     shear_range=10, zoom_range=0.2, horizontal_flip=True,
