@@ -1,5 +1,5 @@
 // The resample kernel itself, with no TensorFlow or XLA dependency
-// (resample.cc registers it; bench_kernel.cc times it alone).
+// (resample.cc registers it; benchmarks/native/bench_kernel.cc times it alone).
 #pragma once
 
 #include <sched.h>
@@ -15,6 +15,7 @@
 #include <immintrin.h>
 #endif
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,29 +49,64 @@ template <int kChannels>
 static void ApplySteps(float* o, int n, int64_t b, const Geometry& g) {
   const int64_t channels = kChannels > 0 ? kChannels : g.channels;
   const float* v = g.values + b * g.value_rows * channels;
+#if defined(__AVX2__) && defined(__FMA__)
+  // The pixels as one run of floats, eight pixels (kChannels vectors) at a
+  // time against the step's values repeated over eight pixels.
+  constexpr int kRun = 8 * (kChannels > 0 ? kChannels : 1);
+  const int64_t wide = kChannels > 0 ? (n / 8) * kRun : 0;
+#else
+  const int64_t wide = 0;
+#endif
   for (int32_t s = 0; s < g.n_steps; ++s) {
     const char kind = g.steps[s];
+    const float* lo = v;
+    const float* hi = v + channels;
+    v += (kind == 'c' ? 2 : 1) * channels;
+#if defined(__AVX2__) && defined(__FMA__)
+    if (wide > 0) {
+      alignas(32) float first[kRun], second[kRun];
+      for (int k = 0; k < kRun; ++k) {
+        first[k] = lo[k % channels];
+        second[k] = kind == 'c' ? hi[k % channels] : 0.0f;
+      }
+      for (int64_t i = 0; i < wide; i += kRun) {
+        for (int k = 0; k < kRun; k += 8) {
+          const __m256 a = _mm256_loadu_ps(o + i + k);
+          const __m256 p = _mm256_load_ps(first + k);
+          __m256 r;
+          if (kind == 'c') {
+            // max(lo, o), then min(hi, .): each returns its second operand
+            // where one is NaN or both are equal, as std::max(o, lo) and
+            // std::min(., hi) do.
+            r = _mm256_min_ps(_mm256_load_ps(second + k),
+                              _mm256_max_ps(p, a));
+          } else if (kind == 's') {
+            r = _mm256_mul_ps(a, p);
+          } else {
+            r = _mm256_add_ps(a, p);
+          }
+          _mm256_storeu_ps(o + i + k, r);
+        }
+      }
+    }
+#endif
+    float* q = o + wide;
+    const int64_t rest = n - wide / channels;
     if (kind == 'c') {
-      const float* lo = v;
-      const float* hi = v + channels;
-      v += 2 * channels;
-      for (int j = 0; j < n; ++j, o += channels) {
+      for (int64_t j = 0; j < rest; ++j, q += channels) {
         for (int64_t c = 0; c < channels; ++c) {
-          o[c] = std::min(std::max(o[c], lo[c]), hi[c]);
+          q[c] = std::min(std::max(q[c], lo[c]), hi[c]);
         }
       }
     } else if (kind == 's') {
-      for (int j = 0; j < n; ++j, o += channels) {
-        for (int64_t c = 0; c < channels; ++c) o[c] = o[c] * v[c];
+      for (int64_t j = 0; j < rest; ++j, q += channels) {
+        for (int64_t c = 0; c < channels; ++c) q[c] = q[c] * lo[c];
       }
-      v += channels;
     } else {
-      for (int j = 0; j < n; ++j, o += channels) {
-        for (int64_t c = 0; c < channels; ++c) o[c] = o[c] + v[c];
+      for (int64_t j = 0; j < rest; ++j, q += channels) {
+        for (int64_t c = 0; c < channels; ++c) q[c] = q[c] + lo[c];
       }
-      v += channels;
     }
-    o -= n * channels;
   }
 }
 
@@ -133,7 +169,7 @@ static inline int32_t MapIndexFast(int32_t i, int32_t size) {
 #define AL_BLOCK 1024
 #endif
 #ifndef AL_PREFETCH
-#define AL_PREFETCH 32
+#define AL_PREFETCH 64
 #endif
 constexpr int kBlock = AL_BLOCK;
 constexpr int kPrefetch = AL_PREFETCH;
@@ -142,12 +178,231 @@ constexpr int kPrefetch = AL_PREFETCH;
 // in blocks of kBlock pixels: first every coordinate, weight and neighbour
 // offset of the block (a loop the compiler vectorizes), then the reads and
 // blends, every channel of a neighbour from one cache line.
+
+
 #if defined(__AVX2__) && defined(__FMA__)
-// Eight values from p as floats (exact for uint8).
-static inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
-static inline __m256 Load8(const uint8_t* p) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
-      _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+// ToInt32Select then MapIndexFast, eight lanes at once: the same values.
+template <int32_t kFill>
+static inline __m256i MapIndex8(__m256 v, int32_t size) {
+  if (kFill == kNearest || kFill == kConstant) {
+    // Clamped as floats: NaN -> 0 (max returns its second operand), the
+    // values are whole numbers (floor, ceil), so truncation then clamping
+    // and clamping then truncation agree.
+    const __m256 f = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()),
+                                   _mm256_set1_ps(static_cast<float>(size - 1)));
+    return _mm256_cvttps_epi32(f);
+  }
+  __m256i i = _mm256_cvttps_epi32(v);  // out of range and NaN: INT32_MIN
+  const __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+  const __m256 big = _mm256_cmp_ps(v, _mm256_set1_ps(2147483648.0f),
+                                   _CMP_GE_OQ);
+  i = _mm256_andnot_si256(_mm256_castps_si256(nan), i);
+  i = _mm256_blendv_epi8(i, _mm256_set1_epi32(INT32_MAX),
+                         _mm256_castps_si256(big));
+  const __m256i inside = _mm256_and_si256(
+      _mm256_cmpgt_epi32(i, _mm256_set1_epi32(-1)),
+      _mm256_cmpgt_epi32(_mm256_set1_epi32(size), i));
+  if (_mm256_movemask_ps(_mm256_castsi256_ps(inside)) == 0xFF) return i;
+  alignas(32) int32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), i);
+  for (int k = 0; k < 8; ++k) lanes[k] = MapIndex<kFill>(lanes[k], size);
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes));
+}
+
+// The coordinate loop eight output pixels at a time (the same operations,
+// in the same order, as the scalar loop after it); returns how many pixels
+// it did.
+template <bool kBilinear, int32_t kFill, bool kProjective>
+static inline int Coordinates8(
+    int64_t x_begin, int n, float m0, float m2, float m3, float m5, float my0,
+    float my1, float m6, float m8, float my2, int32_t width, int32_t height,
+    float tolerance, float upper_x, float upper_y, float* wxs, float* wys,
+    int32_t* o00, int32_t* o01, int32_t* o10, int32_t* o11,
+    uint8_t* inside, bool wide, int32_t unit, int32_t last_wide,
+    int32_t* code) {
+  const __m256 iota = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+  // Offsets in pixels, or in values where the blend is by pixels (unit).
+  const __m256i w = _mm256_set1_epi32(width * unit);
+  const __m256i u = _mm256_set1_epi32(unit);
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 x = _mm256_add_ps(
+        _mm256_set1_ps(static_cast<float>(x_begin + j)), iota);
+    __m256 sx, sy;
+    if (kProjective) {
+      const __m256 q = _mm256_add_ps(
+          _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(m6), x),
+                        _mm256_set1_ps(my2)), _mm256_set1_ps(m8));
+      sx = _mm256_div_ps(_mm256_add_ps(_mm256_add_ps(
+          _mm256_mul_ps(_mm256_set1_ps(m0), x), _mm256_set1_ps(my0)),
+          _mm256_set1_ps(m2)), q);
+      sy = _mm256_div_ps(_mm256_add_ps(_mm256_add_ps(
+          _mm256_mul_ps(_mm256_set1_ps(m3), x), _mm256_set1_ps(my1)),
+          _mm256_set1_ps(m5)), q);
+    } else {
+      sx = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(m0), x,
+                                         _mm256_set1_ps(my0)),
+                         _mm256_set1_ps(m2));
+      sy = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(m3), x,
+                                         _mm256_set1_ps(my1)),
+                         _mm256_set1_ps(m5));
+    }
+    __m256 in;
+    if (kFill == kConstant) {
+      const __m256 low = _mm256_set1_ps(-tolerance);
+      in = _mm256_and_ps(
+          _mm256_and_ps(_mm256_cmp_ps(sx, low, _CMP_GE_OQ),
+                        _mm256_cmp_ps(sx, _mm256_set1_ps(upper_x),
+                                      _CMP_LE_OQ)),
+          _mm256_and_ps(_mm256_cmp_ps(sy, low, _CMP_GE_OQ),
+                        _mm256_cmp_ps(sy, _mm256_set1_ps(upper_y),
+                                      _CMP_LE_OQ)));
+      const int bits = _mm256_movemask_ps(in);
+      for (int k = 0; k < 8; ++k) inside[j + k] = (bits >> k) & 1;
+    }
+    if (!kBilinear) {
+      const __m256 half = _mm256_set1_ps(0.5f);
+      const __m256i ix = MapIndex8<kFill>(
+          _mm256_floor_ps(_mm256_add_ps(sx, half)), width);
+      const __m256i iy = MapIndex8<kFill>(
+          _mm256_floor_ps(_mm256_add_ps(sy, half)), height);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(o00 + j),
+                         _mm256_add_epi32(_mm256_mullo_epi32(iy, w), ix));
+      continue;
+    }
+    const __m256 x0f = _mm256_floor_ps(sx);
+    const __m256 y0f = _mm256_floor_ps(sy);
+    _mm256_store_ps(wxs + j, _mm256_sub_ps(sx, x0f));
+    _mm256_store_ps(wys + j, _mm256_sub_ps(sy, y0f));
+    const __m256i x0 = _mm256_mullo_epi32(MapIndex8<kFill>(x0f, width), u);
+    const __m256i x1 =
+        _mm256_mullo_epi32(MapIndex8<kFill>(_mm256_ceil_ps(sx), width), u);
+    const __m256i row0 = _mm256_mullo_epi32(MapIndex8<kFill>(y0f, height), w);
+    const __m256i row1 =
+        _mm256_mullo_epi32(MapIndex8<kFill>(_mm256_ceil_ps(sy), height), w);
+    const __m256i a00 = _mm256_add_epi32(row0, x0);
+    const __m256i a01 = _mm256_add_epi32(row0, x1);
+    const __m256i a10 = _mm256_add_epi32(row1, x0);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(o00 + j), a00);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(o01 + j), a01);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(o10 + j), a10);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(o11 + j),
+                       _mm256_add_epi32(row1, x1));
+    if (wide) {
+      // How the blend reads each pixel (WideCode).
+      const __m256i a11 = _mm256_add_epi32(row1, x1);
+      const __m256i far = _mm256_max_epi32(_mm256_max_epi32(a00, a01),
+                                           _mm256_max_epi32(a10, a11));
+      __m256i c = _mm256_and_si256(
+          _mm256_cmpgt_epi32(far, _mm256_set1_epi32(last_wide)),
+          _mm256_set1_epi32(1));
+      if (kFill == kConstant) {
+        c = _mm256_blendv_epi8(_mm256_set1_epi32(2), c,
+                               _mm256_castps_si256(in));
+      }
+      _mm256_store_si256(reinterpret_cast<__m256i*>(code + j), c);
+    }
+  }
+  return j;
+}
+#endif
+
+// How the blend reads a pixel (BlendPairs): 0, four values per neighbour
+// (which must not pass the image: last_wide); 1, one value at a time; 2,
+// the fill value.
+template <int32_t kFill>
+static inline int32_t WideCode(int32_t a00, int32_t a01, int32_t a10,
+                               int32_t a11, uint8_t in, int32_t last_wide) {
+  if (kFill == kConstant && !in) return 2;
+  return std::max(std::max(a00, a01), std::max(a10, a11)) <= last_wide ? 0
+                                                                        : 1;
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+// Four values from p as floats (exact for uint8).
+static inline __m128 Load4(const float* p) { return _mm_loadu_ps(p); }
+static inline __m128 Load4(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(v)));
+}
+
+// One neighbour of two pixels: the first's in the low half, the second's
+// in the high half.
+template <typename T>
+static inline __m256 Load4x2(const T* first, const T* second) {
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(Load4(first)),
+                              Load4(second), 1);
+}
+
+static inline __m256 Pair(const float* v, int j) {
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_set1_ps(v[j])),
+                              _mm_set1_ps(v[j + 1]), 1);
+}
+
+// The reads and blends of one block of three- or four-channel pixels, two
+// pixels at a time: each neighbour of a pixel in four lanes (its channels,
+// and for three channels the next pixel's first value, which is written
+// again after), the same fused operations as the scalar loop lane by lane.
+// Codes (WideCode): 0, the pair's way; 1, one value at a time; 2, the fill.
+template <typename T, int kChannels, int32_t kFill>
+static inline void BlendPairs(const T* image, float* ob, int n,
+                              const int32_t* code, const int32_t* o00,
+                              const int32_t* o01, const int32_t* o10,
+                              const int32_t* o11, const float* wxs,
+                              const float* wys, float fill_value) {
+  auto one = [&](int j, float* q) {
+    if (kFill == kConstant && code[j] == 2) {
+      for (int k = 0; k < kChannels; ++k) q[k] = fill_value;
+      return;
+    }
+    const float wx = wxs[j], wy = wys[j];
+    const T* p00 = image + o00[j];
+    const T* p01 = image + o01[j];
+    const T* p10 = image + o10[j];
+    const T* p11 = image + o11[j];
+    for (int k = 0; k < kChannels; ++k) {
+      const float v00 = static_cast<float>(p00[k]);
+      const float v01 = static_cast<float>(p01[k]);
+      const float v10 = static_cast<float>(p10[k]);
+      const float v11 = static_cast<float>(p11[k]);
+      const float a = MulAdd(wx, v01 - v00, v00);
+      const float bb = MulAdd(wx, v11 - v10, v10);
+      q[k] = MulAdd(wy, bb - a, a);
+    }
+  };
+  int j = 0;
+  for (; j + 1 < n; j += 2, ob += 2 * kChannels) {
+    // The reads of a turned image walk across source rows, which the
+    // hardware prefetcher does not follow: ask for them ahead.
+    if (j + kPrefetch < n) {
+      __builtin_prefetch(image + o00[j + kPrefetch]);
+      __builtin_prefetch(image + o10[j + kPrefetch]);
+    }
+    if ((code[j] | code[j + 1]) == 0) {
+      const __m256 v00 = Load4x2(image + o00[j], image + o00[j + 1]);
+      const __m256 v01 = Load4x2(image + o01[j], image + o01[j + 1]);
+      const __m256 v10 = Load4x2(image + o10[j], image + o10[j + 1]);
+      const __m256 v11 = Load4x2(image + o11[j], image + o11[j + 1]);
+      const __m256 wx = Pair(wxs, j);
+      const __m256 a = _mm256_fmadd_ps(wx, _mm256_sub_ps(v01, v00), v00);
+      const __m256 bb = _mm256_fmadd_ps(wx, _mm256_sub_ps(v11, v10), v10);
+      const __m256 r = _mm256_fmadd_ps(Pair(wys, j), _mm256_sub_ps(bb, a), a);
+      if (kChannels == 4) {
+        _mm256_storeu_ps(ob, r);
+      } else {
+        // The high half's fourth lane lands on the next pixel's first
+        // value, which that pixel writes after (never past the block: its
+        // last pixel takes the scalar way).
+        _mm_storeu_ps(ob, _mm256_castps256_ps128(r));
+        _mm_storeu_ps(ob + kChannels, _mm256_extractf128_ps(r, 1));
+      }
+      continue;
+    }
+    one(j, ob);
+    one(j + 1, ob + kChannels);
+  }
+  if (j < n) one(j, ob);
 }
 #endif
 
@@ -158,6 +413,12 @@ static void ResampleRows(const void* source, const float* matrices,
                          int64_t row_end) {
   const T* images = static_cast<const T*>(source);
   const int64_t channels = kChannels > 0 ? kChannels : g.channels;
+#if defined(__AVX2__) && defined(__FMA__)
+  // Three or four channels: the blend by whole pixels (BlendPairs).
+  constexpr bool kWide = kBilinear && (kChannels == 3 || kChannels == 4);
+#else
+  constexpr bool kWide = false;
+#endif
   const int32_t height = static_cast<int32_t>(g.height);
   const int32_t width = static_cast<int32_t>(g.width);
   const float tolerance = 1e-3f;
@@ -167,17 +428,15 @@ static void ResampleRows(const void* source, const float* matrices,
   alignas(64) float wxs[kBlock], wys[kBlock];
   alignas(64) int32_t o00[kBlock], o01[kBlock], o10[kBlock], o11[kBlock];
   alignas(64) uint8_t inside[kBlock];
-#if defined(__AVX2__) && defined(__FMA__)
-  // The last pixel offset from which 8 floats can be read in the image.
-  const int32_t last_wide = static_cast<int32_t>(
-      g.height * g.width - (8 + channels - 1) / channels);
-  // Lanes of the right-hand neighbour: the same pixel (x1 == x0) or the
-  // next one.
-  const __m256i kPick[2] = {
-      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-      _mm256_setr_epi32(kChannels, kChannels + 1, kChannels + 2,
-                        kChannels + 3, 7, 7, 7, 7)};
-#endif
+  alignas(64) int32_t code[kBlock];
+  // The blend by pixels (BlendPairs) takes offsets in values, which must
+  // fit in int32; the last offset from which four values can be read in
+  // the image.
+  const bool wide =
+      kWide && g.height * g.width * channels <= int64_t{INT32_MAX} - 8;
+  const int32_t unit = wide ? static_cast<int32_t>(channels) : 1;
+  const int32_t last_wide =
+      wide ? static_cast<int32_t>(g.height * g.width * channels - 4) : 0;
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int64_t b = r / g.out_height;
     const float y = static_cast<float>(r % g.out_height);
@@ -192,7 +451,14 @@ static void ResampleRows(const void* source, const float* matrices,
     for (int64_t x_begin = 0; x_begin < g.out_width; x_begin += kBlock) {
       const int n = static_cast<int>(
           std::min<int64_t>(kBlock, g.out_width - x_begin));
-      for (int j = 0; j < n; ++j) {
+      int j = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+      j = Coordinates8<kBilinear, kFill, kProjective>(
+          x_begin, n, m0, m2, m3, m5, my0, my1, m6, m8, my2, width, height,
+          tolerance, upper_x, upper_y, wxs, wys, o00, o01, o10, o11, inside,
+          wide, unit, last_wide, code);
+#endif
+      for (; j < n; ++j) {
         const float x = static_cast<float>(x_begin + j);
         float sx, sy;
         if (kProjective) {
@@ -220,19 +486,34 @@ static void ResampleRows(const void* source, const float* matrices,
         const float y0f = std::floor(sy);
         wxs[j] = sx - x0f;
         wys[j] = sy - y0f;
-        const int32_t x0 = MapIndexFast<kFill>(ToInt32Select(x0f), width);
+        const int32_t x0 =
+            MapIndexFast<kFill>(ToInt32Select(x0f), width) * unit;
         const int32_t x1 =
-            MapIndexFast<kFill>(ToInt32Select(std::ceil(sx)), width);
+            MapIndexFast<kFill>(ToInt32Select(std::ceil(sx)), width) * unit;
         const int32_t row0 =
-            MapIndexFast<kFill>(ToInt32Select(y0f), height) * width;
-        const int32_t row1 =
-            MapIndexFast<kFill>(ToInt32Select(std::ceil(sy)), height) * width;
+            MapIndexFast<kFill>(ToInt32Select(y0f), height) * (width * unit);
+        const int32_t row1 = MapIndexFast<kFill>(ToInt32Select(std::ceil(sy)),
+                                                 height) * (width * unit);
         o00[j] = row0 + x0;
         o01[j] = row0 + x1;
         o10[j] = row1 + x0;
         o11[j] = row1 + x1;
+        if (wide) {
+          code[j] = WideCode<kFill>(o00[j], o01[j], o10[j], o11[j], inside[j],
+                                    last_wide);
+        }
       }
       float* ob = o + x_begin * channels;
+#if defined(__AVX2__) && defined(__FMA__)
+      if (wide) {
+        // The last pixel's four-float store would pass the block.
+        if (kChannels == 3 && code[n - 1] == 0) code[n - 1] = 1;
+        BlendPairs<T, kChannels, kFill>(image, ob, n, code, o00, o01, o10,
+                                        o11, wxs, wys, fill_value);
+        if (g.n_steps > 0) ApplySteps<kChannels>(ob, n, b, g);
+        continue;
+      }
+#endif
       for (int j = 0; j < n; ++j, ob += channels) {
         if (kFill == kConstant && !inside[j]) {
           for (int64_t c = 0; c < channels; ++c) ob[c] = fill_value;
@@ -254,32 +535,6 @@ static void ResampleRows(const void* source, const float* matrices,
                                          channels);
         }
         const float wx = wxs[j], wy = wys[j];
-#if defined(__AVX2__) && defined(__FMA__)
-        // Three or four channels: each source row's two neighbours in one
-        // 8-float load (x1 is x0 or x0 + 1: the common case), the same
-        // fused operations lane by lane; the last pixel of a block, and
-        // reads that would pass the end of the image, take the scalar
-        // loop below.
-        if ((kChannels == 3 || kChannels == 4) && j + 1 < n &&
-            static_cast<uint32_t>(o01[j] - o00[j]) <= 1u &&
-            std::max(o00[j], o10[j]) <= last_wide) {
-          const __m256 top = Load8(image + int64_t{o00[j]} * kChannels);
-          const __m256 bottom = Load8(image + int64_t{o10[j]} * kChannels);
-          const __m256i pick = kPick[o01[j] - o00[j]];
-          const __m256 w = _mm256_set1_ps(wx);
-          const __m256 a = _mm256_fmadd_ps(
-              w, _mm256_sub_ps(_mm256_permutevar8x32_ps(top, pick), top), top);
-          const __m256 bb = _mm256_fmadd_ps(
-              w, _mm256_sub_ps(_mm256_permutevar8x32_ps(bottom, pick), bottom),
-              bottom);
-          const __m256 r =
-              _mm256_fmadd_ps(_mm256_set1_ps(wy), _mm256_sub_ps(bb, a), a);
-          // Four floats: the fourth (for three channels) is the next
-          // pixel's first, written again by it.
-          _mm_storeu_ps(ob, _mm256_castps256_ps128(r));
-          continue;
-        }
-#endif
         const T* p00 = image + static_cast<int64_t>(o00[j]) * channels;
         const T* p01 = image + static_cast<int64_t>(o01[j]) * channels;
         const T* p10 = image + static_cast<int64_t>(o10[j]) * channels;
