@@ -403,7 +403,7 @@ def geometric_run(layers, transformations, data, wide_source=False,
     turns = any(layer.may_rotate for layer in layers)
     return dict(data, **target_ops.warp_impl(
         moving, mapping, *options, output_size, projective,
-        wide_source and turns, value_steps, turns))
+        wide_source and turns, value_steps))
 
 
 def _is_ml_float(dtype):

@@ -98,17 +98,13 @@ _EAGER_BAND_VALUES_GPU = 1 << 21
 def affine_transform_impl(images, matrices, interpolation="bilinear",
                           fill_mode="nearest", fill_value=0.0,
                           output_size=None, projective=False,
-                          slanted_reads=False, value_steps=(), turns=None):
+                          slanted_reads=False, value_steps=()):
     """:func:`affine_transform` without the compiled wrapper (for fusing).
 
     ``slanted_reads``: the caller's hint that the matrices may turn rows
     (a rotation, a perspective) over a source of 4-byte values or wider;
     under XLA on a CPU the output is then written in column strips (see
     :func:`strip_width`).
-
-    ``turns``: the matrices may turn rows, whatever the source's dtype
-    (None: ``slanted_reads``); with a batch given as uint8 (cast to float32
-    in the same graph) the native kernel then reads its bytes.
 
     ``value_steps``: per-image colour steps applied to the output
     (:func:`augment_layers.ops.color.apply_steps`): by the native kernel to
@@ -117,7 +113,7 @@ def affine_transform_impl(images, matrices, interpolation="bilinear",
     """
     value_steps = tuple(value_steps)
     formulation = choose_formulation(images, matrices, output_size,
-                                     slanted_reads, turns)
+                                     slanted_reads, interpolation)
     if formulation == "native":
         height, width = output_size or (images.shape[1], images.shape[2])
         fused = native.fusable_steps(value_steps)
@@ -156,19 +152,20 @@ def _general(images, matrices, interpolation, fill_mode, fill_value,
 
 
 def choose_formulation(images, matrices, output_size=None,
-                       slanted_reads=False, turns=None):
+                       slanted_reads=False, interpolation="bilinear"):
     """Which formulation resamples this plan: ``"native"`` or ``"general"``.
 
     Decided by static properties only (never by call history or batch
     size): TensorFlow with no GPU, float32 images of static height, width
-    and channels, matrices (not a chain with displacement fields), reads
-    that slant (``slanted_reads``: a rotation or a perspective over a batch
-    given as 4-byte values, as for column strips; or ``turns`` over a batch
-    given as uint8, whose bytes the kernel reads) and an output of
-    :data:`NATIVE_MIN_PIXELS` or more take the native CPU kernel
-    (:mod:`augment_layers.ops.native`) where it could be built here. Both
-    give the same bits (``tests/test_native.py``), so the choice is one of
-    speed alone."""
+    and channels (a batch given as uint8 and cast in the same graph counts:
+    the kernel reads its bytes), matrices (not a chain with displacement
+    fields), an output of :data:`NATIVE_MIN_PIXELS` or more, and either a
+    bilinear blend of three or four channels (which the kernel does a whole
+    pixel at a time) or reads that slant (``slanted_reads``: a rotation or
+    a perspective over a batch given as 4-byte values, as for column
+    strips) take the native CPU kernel (:mod:`augment_layers.ops.native`)
+    where it could be built here. Both give the same bits
+    (``tests/test_native.py``), so the choice is one of speed alone."""
     formulation = "general"
     if (active_backend() == "tensorflow"
             and not isinstance(matrices, fields.SamplingMap)
@@ -177,7 +174,7 @@ def choose_formulation(images, matrices, output_size=None,
             and None not in tuple(images.shape)[1:]
             and len(matrices.shape) == 3 and tuple(matrices.shape)[1:] in (
                 (2, 3), (3, 3))
-            and _slants_for_the_kernel(images, slanted_reads, turns)
+            and (slanted_reads or _blends_by_pixels(images, interpolation))
             and _large(images, output_size)
             and _no_gpu() and native.load() is not None):
         formulation = "native"
@@ -185,31 +182,21 @@ def choose_formulation(images, matrices, output_size=None,
     return formulation
 
 
-def _slants_for_the_kernel(images, slanted_reads, turns):
-    """Slanted reads over a float32 batch; or, where
-    :data:`NATIVE_READS_UINT8`, turning matrices over a batch given as
-    uint8 (the kernel then reads its bytes)."""
-    if slanted_reads:
-        return True
-    if not (NATIVE_READS_UINT8 and turns) or active_backend() != "tensorflow":
-        return False
-    source = native.uint8_source(images)
-    return source is not None and source is not images
+def _blends_by_pixels(images, interpolation):
+    """Bilinear over three or four channels: the kernel reads each
+    neighbour's channels together and blends two pixels at a time."""
+    return interpolation == "bilinear" and images.shape[-1] in (3, 4)
 
 
 # Where the kernel pays, measured (docs/performance.md): from this many
-# output pixels per image (224² up: the pipeline's float32 paths 0.97-1.21x
-# the general formulation at 224² over three runs, the tf.function ones
-# 1.02x or more; 1.3x at 1024²), on slanted reads. On rows
-# that stay rows (no rotation: XLA streams them) the general formulation
-# measured faster (0.79x without rotation at 1024²).
+# output pixels per image. With the kernel's pixel blend (three or four
+# channels), the IDG pipeline's float32 tensor path at 160² and up measured
+# faster native, at 32²-64² slower (the general formulation fuses with its
+# neighbours), at 128² even; three-channel plans without rotation 1.0-1.16x
+# native at 224² and 1024², uint8 batches 1.1-1.6x. One channel stays
+# general on rows that stay rows (0.9x native at 1024²).
 NATIVE_MIN_PIXELS = 224 * 224
 
-# A batch given as uint8 is read as bytes by either formulation (XLA fuses
-# the cast into its gathers). The kernel reads uint8 too (the same bits,
-# tests/test_native.py), but on the AMD host it measured no faster: 0.80-1.18x
-# the general formulation over three runs, below 1 in 8 of 12 comparisons.
-NATIVE_READS_UINT8 = False
 
 
 def _large(images, output_size):

@@ -63,11 +63,10 @@ def warp_targets(data, matrices, fill_mode="nearest", mask_fill_value=0,
 
 def warp_impl(data, matrices, interpolation="bilinear", fill_mode="nearest",
               fill_value=0.0, mask_fill_value=0, output_size=None,
-              projective=False, slanted_reads=False, value_steps=(),
-              turns=None):
+              projective=False, slanted_reads=False, value_steps=()):
     """Resamples the images once and moves every target with them.
 
-    ``slanted_reads``, ``value_steps``, ``turns``: see
+    ``slanted_reads``, ``value_steps``: see
     :func:`resample.affine_transform_impl` (the images only; masks are a
     byte or two a value and keep row order).
     """
@@ -75,7 +74,7 @@ def warp_impl(data, matrices, interpolation="bilinear", fill_mode="nearest",
                        output_size, projective)
     out["images"] = resample.affine_transform_impl(
         data["images"], matrices, interpolation, fill_mode, fill_value,
-        output_size, projective, slanted_reads, value_steps, turns)
+        output_size, projective, slanted_reads, value_steps)
     return out
 
 
