@@ -205,6 +205,24 @@ def rows(sizes=SIZES, reps=7):
     return out
 
 
+def _under(flag, fn):
+    """``fn`` called with ``AUGMENT_LAYERS_NATIVE=flag``: the eager paths
+    look their compiled segments up at each call, by the flag."""
+
+    def call(x):
+        previous = os.environ.get("AUGMENT_LAYERS_NATIVE")
+        os.environ["AUGMENT_LAYERS_NATIVE"] = flag
+        try:
+            return fn(x)
+        finally:
+            if previous is None:
+                os.environ.pop("AUGMENT_LAYERS_NATIVE", None)
+            else:
+                os.environ["AUGMENT_LAYERS_NATIVE"] = previous
+
+    return call
+
+
 def pipeline_rows(sizes=SIZES, reps=7):
     """The ImageDataGenerator pipeline on every call path, with the native
     kernel where the package takes it and with the general formulation
@@ -228,6 +246,7 @@ def pipeline_rows(sizes=SIZES, reps=7):
                 for name, group, fn in [C.ours_fused(True), *C.call_paths()]:
                     if "convert_to_tensor" in name:
                         continue
+                    fn = _under(flag, fn)
                     fn(x)  # traced now, under this setting
                     entries.append((f"{name} [{tag}]", group, fn))
         finally:

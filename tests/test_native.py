@@ -199,6 +199,22 @@ def test_a_spy_shows_which_plans_take_the_native_formulation():
 
 
 @needs_native
+def test_turning_the_kernel_off_is_seen_by_the_next_eager_call(monkeypatch):
+    # The compiled segments are shared by every layer of the same config:
+    # one traced with the kernel is not served once it is turned off.
+    x = np.random.default_rng(0).uniform(0, 255, (1, 256, 256, 3)).astype(
+        "float32")
+    layer = al.RandomRotation(0.05, seed=3)
+    resample.formulations_taken()
+    on = layer(x, training=True)
+    assert resample.formulations_taken() == ["native"]
+    monkeypatch.setenv("AUGMENT_LAYERS_NATIVE", "0")
+    off = al.RandomRotation(0.05, seed=3)(x, training=True)
+    assert resample.formulations_taken() == ["general"]
+    np.testing.assert_array_equal(np.asarray(on), np.asarray(off))
+
+
+@needs_native
 def test_colour_steps_are_applied_by_the_kernel_in_its_writes():
     """Brightness and a channel shift after a rotation: one custom call that
     carries their steps, and no pass of XLA's own over its output."""

@@ -37,6 +37,7 @@ from augment_layers.layers import targets
 from augment_layers.layers.base import (BaseAugmentation,
                                         declares_value_steps, geometric_run,
                                         reads_wide_values)
+from augment_layers.ops import native
 from augment_layers.ops.compile import compiled
 from augment_layers.ops.dispatch import ops
 
@@ -269,7 +270,10 @@ def compiled_segment(segment, compute_dtype, rank=4):
     """The compiled function of ``segment`` (shared by every layer and
     ``Augment`` whose segment computes the same) for images of ``rank``
     (4: a batch of images; 5: of clips or volumes: a trace of its own)."""
-    key = (compute_dtype, rank, tuple(_unit_key(u) for u in segment))
+    # AUGMENT_LAYERS_NATIVE is part of the key: a function traced with the
+    # native resampler on is not served once it is turned off, or back.
+    key = (compute_dtype, rank, native.enabled(),
+           tuple(_unit_key(u) for u in segment))
     with _cache_lock:
         fn = _cache.get(key)
         if fn is not None:
