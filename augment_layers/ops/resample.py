@@ -190,11 +190,11 @@ def _blends_by_pixels(images, interpolation):
 
 # Where the kernel pays, measured (docs/performance.md): from this many
 # output pixels per image. With the kernel's pixel blend (three or four
-# channels), the IDG pipeline's float32 tensor path at 160² and up measured
-# faster native, at 32²-64² slower (the general formulation fuses with its
-# neighbours), at 128² even; three-channel plans without rotation 1.0-1.16x
-# native at 224² and 1024², uint8 batches 1.1-1.6x. One channel stays
-# general on rows that stay rows (0.9x native at 1024²).
+# channels), the IDG pipeline's float32 tensor path measured slower native
+# at 32² and 64² (the general formulation fuses with its neighbours),
+# 0.85-1.39x at 128² and 160² (noisy); three-channel plans without rotation
+# 1.0-1.16x native at 224² and 1024², uint8 batches 1.1-2x. One channel
+# stays general on rows that stay rows (0.9x native at 1024²).
 NATIVE_MIN_PIXELS = 224 * 224
 
 
