@@ -198,7 +198,6 @@ def _blends_by_pixels(images, interpolation):
 NATIVE_MIN_PIXELS = 224 * 224
 
 
-
 def _large(images, output_size):
     height, width = output_size or tuple(images.shape)[1:3]
     return height * width >= NATIVE_MIN_PIXELS
