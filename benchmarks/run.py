@@ -288,8 +288,15 @@ def run(sizes=SIZES, reps=5, single=True, cpu_peers=True, out_dir=None,
     if out_dir:
         os.makedirs(out_dir, exist_ok=True)
         path = os.path.join(out_dir, f"{results['device']}.json")
+        # Sections written by the other benches (python -m
+        # benchmarks.formulations: "formulations") stay; this run's replace
+        # their namesakes.
+        kept = {}
+        if os.path.exists(path):
+            with open(path) as f:
+                kept = json.load(f)
         with open(path, "w") as f:
-            json.dump(results, f, indent=1)
+            json.dump({**kept, **results}, f, indent=1)
         if plot:
             plot_results(results, os.path.join(out_dir,
                                                f"{results['device']}.png"))
