@@ -173,11 +173,14 @@ def main(argv=None):
 
         reason = native.unavailable_reason()
         if reason is None:
-            print(f"native resampler: {native.library_path()}")
-        else:
-            print(f"native resampler unavailable (the general XLA "
-                  f"formulation runs, with the same bits): {reason}")
-        return 0
+            print(f"native resampler: {native.library_path()} "
+                  f"(level {native.level()})")
+            return 0
+        print(f"native resampler unavailable (the general XLA "
+              f"formulation runs, with the same bits): {reason}")
+        # No compiler: nothing to fix here, the package works as it is. A
+        # compiler whose build or load fails: a broken source, said loudly.
+        return 0 if native.compiler() is None or not native.enabled() else 1
     try:
         if args.command == "demo":
             from augment_layers.demo import run_demo

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/kernel_def_builder.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/shape_inference.h"
 #include "tensorflow/compiler/tf2xla/xla_op_kernel.h"
@@ -49,7 +50,7 @@ const XLA_FFI_Api* GetXlaFfiApi();  // exported by libtensorflow_framework
 }  // namespace ffi
 }  // namespace xla
 
-#include "resample_kernel.h"
+#include "kernel_entry.h"
 
 // ---------------------------------------------------------------- XLA FFI --
 
@@ -108,8 +109,8 @@ static ffi::Error ResampleFfi(ffi::AnyBuffer images,
   g.values = values.typed_data();
   g.value_rows = v_dims[1];
   g.uint8_source = images.element_type() == ffi::DataType::U8;
-  augment_layers::Resample(images.untyped_data(), matrices.typed_data(),
-                           out->typed_data(), g);
+  augment_layers::PickKernel()(images.untyped_data(), matrices.typed_data(),
+                               out->typed_data(), &g);
   return ffi::Error::Success();
 }
 
@@ -234,9 +235,9 @@ class ResampleOp : public OpKernel {
     g.value_rows = values.dim_size(1);
     g.uint8_source = images.dtype() == DT_UINT8;
     if (out->NumElements() == 0) return;
-    augment_layers::Resample(images.tensor_data().data(),
-                             matrices.flat<float>().data(),
-                             out->flat<float>().data(), g);
+    augment_layers::PickKernel()(images.tensor_data().data(),
+                                 matrices.flat<float>().data(),
+                                 out->flat<float>().data(), &g);
   }
 
  private:
@@ -305,4 +306,47 @@ class ResampleXlaOp : public XlaOpKernel {
 REGISTER_XLA_OP(Name("AugmentLayersResample").Device(DEVICE_CPU_XLA_JIT),
                 ResampleXlaOp);
 
+// TensorFlow makes kernels for the XLA devices out of the process's
+// REGISTER_XLA_OP records once, the first time anything is compiled
+// (XlaOpRegistry::RegisterCompilationKernels). A library loaded after that,
+// as after a jit-compiled function ran before `import augment_layers`, or
+// when the first layer call builds the library, has its record kept but no
+// kernel made from it: "No registered 'AugmentLayersResample' OpKernel for
+// XLA_CPU_JIT devices". Where the kernels were made already (NoOp, which
+// every XLA device compiles, has one) and ours is missing, ours is made here,
+// as RegisterCompilationKernels would have made it; before that moment
+// nothing is done, and RegisterCompilationKernels makes it when it runs.
+bool HasKernelOn(const char* op, const char* device) {
+  // The registry's own description ("device='XLA_CPU_JIT'; ..." a line a
+  // kernel): no protocol buffer crosses the library's boundary.
+  return KernelsRegisteredForOp(op).find(std::string("device='") + device +
+                                         "'") != std::string::npos;
+}
+
+OpKernel* CreateResampleXlaOp(OpKernelConstruction* c) {
+  return new ResampleXlaOp(c);
+}
+
+const bool kLateXlaKernel = [] {
+  if (!HasKernelOn("NoOp", DEVICE_CPU_XLA_JIT) ||
+      HasKernelOn("AugmentLayersResample", DEVICE_CPU_XLA_JIT)) {
+    return false;
+  }
+  const KernelDef* def =
+      register_kernel::Name("AugmentLayersResample")
+          .Device(DEVICE_CPU_XLA_JIT)
+          .TypeConstraint("T", {DT_FLOAT, DT_UINT8})
+          .Build();
+  // Kept for the life of the process, as TensorFlow keeps its own.
+  new kernel_factory::OpKernelRegistrar(def, "ResampleXlaOp",
+                                        &CreateResampleXlaOp);
+  return true;
+}();
+
 }  // namespace
+
+// The kernel level this process runs (read by ops/native.py through ctypes).
+extern "C" __attribute__((visibility("default"))) const char*
+augment_layers_native_level() {
+  return augment_layers::KernelLevel();
+}

@@ -20,28 +20,11 @@
 #include <thread>
 #include <vector>
 
+#include "resample_geometry.h"
+
 namespace augment_layers {
 
-enum Fill : int32_t { kConstant = 0, kNearest = 1, kReflect = 2, kWrap = 3 };
 
-struct Geometry {
-  int64_t batch, height, width, channels, out_height, out_width;
-  int64_t matrix_rows;  // 2 (affine) or 3
-  int32_t fill;
-  bool bilinear;
-  bool projective;
-  float fill_value;
-  // The images are uint8 (read as the floats they are) instead of float32.
-  bool uint8_source = false;
-  // Colour steps applied to each output value after the resample, in order
-  // (augment_layers.ops.color.apply_steps): 's' multiplies, 'a' adds, 'c'
-  // clips to [low, high]; their values are (batch, value_rows, channels),
-  // one row for 's' and 'a', two for 'c'.
-  const char* steps = "";
-  int32_t n_steps = 0;
-  const float* values = nullptr;
-  int64_t value_rows = 0;
-};
 
 // The steps on n pixels of image b, as XLA computes them: one rounding per
 // multiply and per add, clips by max then min (NaN stays NaN).
@@ -756,12 +739,6 @@ static void Resample(const void* images, const float* matrices, float* out,
   for (auto& w : workers) w.join();
 }
 
-static int32_t FillCode(const std::string& mode) {
-  if (mode == "constant") return kConstant;
-  if (mode == "reflect") return kReflect;
-  if (mode == "wrap") return kWrap;
-  return kNearest;
-}
 
 }  // namespace augment_layers
 

@@ -7,13 +7,19 @@ TensorFlow op with two kernels: a CPU kernel, and an XLA kernel that lowers
 to a typed-FFI custom call, so the op runs inside the package's
 ``jit_compile=True`` segments and inside a user's XLA-compiled train step.
 
-It is built for the host it runs on (``-march=native``) by the C++ compiler
-found there, against the TensorFlow that is installed, the first time it is
-needed, into a cache keyed by all three (``AUGMENT_LAYERS_CACHE``, else
-``$XDG_CACHE_HOME/augment_layers``, else ``~/.cache/augment_layers``).
+It is built by the C++ compiler found on the host, against the TensorFlow
+that is installed, the first time it is needed, into a cache keyed by the
+source, TensorFlow and the architecture (``AUGMENT_LAYERS_CACHE``, else
+``$XDG_CACHE_HOME/augment_layers``, else ``~/.cache/augment_layers``). The
+binding is compiled for the architecture's baseline and the kernel once per
+instruction-set level (x86-64-v3 and generic), the level picked at run time
+by the CPU, so a library built on one host runs on any of its architecture.
 ``python -m augment_layers build-native`` builds it ahead of time (``make``
-does). Where it cannot be built or loaded (no compiler, another TensorFlow),
-the general formulation runs: the bits are the same either way.
+does) and exits non-zero where a compiler exists and the build or load
+fails. Where there is no compiler, the general formulation runs: the bits
+are the same either way. The op works in a jit-compiled function whatever
+the order of imports and compilations (``resample.cc`` adds its XLA kernel
+when TensorFlow made its own before the library was loaded).
 ``AUGMENT_LAYERS_NATIVE=0`` turns it off.
 """
 
@@ -30,12 +36,26 @@ import warnings
 _SOURCE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                            "native")
 _SOURCE = os.path.join(_SOURCE_DIR, "resample.cc")
-_KERNEL = os.path.join(_SOURCE_DIR, "resample_kernel.h")
+_KERNEL_SOURCE = os.path.join(_SOURCE_DIR, "kernel.cc")
+_HEADERS = [os.path.join(_SOURCE_DIR, name) for name in (
+    "resample_kernel.h", "resample_geometry.h", "kernel_entry.h")]
 # -fno-trapping-math lets floor and ceil be inlined (values unchanged);
 # -ffp-contract=off keeps every multiply-add the source does not fuse apart.
-FLAGS = ("-std=c++17", "-shared", "-fPIC", "-O3", "-march=native",
-         "-ffp-contract=off", "-fno-trapping-math", "-fno-math-errno",
-         "-pthread", "-w")
+# No -march=native: the framework binding is compiled for the architecture's
+# baseline, and the kernel once per level (LEVELS), the level picked at run
+# time by the CPU (native/kernel_entry.h); a library built on one host runs
+# on any host of its architecture.
+FLAGS = ("-std=c++17", "-fPIC", "-O3", "-ffp-contract=off",
+         "-fno-trapping-math", "-fno-math-errno", "-pthread", "-w")
+
+
+def _levels():
+    """The kernel's levels for this architecture: (symbol suffix, flags)."""
+    levels = [("generic", ())]
+    if platform.machine() in ("x86_64", "AMD64"):
+        levels.append(("x86_64_v3", ("-march=x86-64-v3",)))
+    return levels
+
 
 _lock = threading.Lock()
 _state = {"module": None, "tried": False, "error": None}
@@ -46,17 +66,6 @@ def enabled():
     return os.environ.get("AUGMENT_LAYERS_NATIVE", "1") != "0"
 
 
-def _cpu_signature():
-    """The host's CPU model and instruction-set flags (-march=native)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            lines = [line for line in f
-                     if line.startswith(("model name", "flags"))]
-        return "".join(sorted(set(lines)))
-    except OSError:
-        return platform.processor()
-
-
 def _cache_dir():
     root = os.environ.get("AUGMENT_LAYERS_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
@@ -65,54 +74,73 @@ def _cache_dir():
 
 
 def library_path():
-    """Where the library for this host, TensorFlow and source lives."""
+    """Where the library for this source, TensorFlow and architecture
+    lives."""
     import tensorflow as tf
 
     digest = hashlib.sha256()
-    for source in (_SOURCE, _KERNEL):
+    for source in (_SOURCE, _KERNEL_SOURCE, *_HEADERS):
         with open(source, "rb") as f:
             digest.update(f.read())
     for part in (tf.__version__, tf.__file__, " ".join(FLAGS),
-                 _cpu_signature(), platform.machine(), sys.version):
+                 repr(_levels()), platform.machine(), sys.version):
         digest.update(part.encode())
     return os.path.join(_cache_dir(),
                         f"resample-{digest.hexdigest()[:16]}.so")
 
 
-def _compiler():
+def compiler():
+    """The C++ compiler the library is built with (``$CXX``, ``g++``,
+    ``c++``, ``clang++``); None where there is none."""
     for name in (os.environ.get("CXX"), "g++", "c++", "clang++"):
         if name and shutil.which(name):
             return shutil.which(name)
     return None
 
 
+def _run(command):
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError("building the native resampler failed:\n"
+                           + " ".join(command) + "\n" + done.stderr[-4000:])
+
+
 def build(path=None, verbose=False):
-    """Compiles the library into ``path`` (atomically); returns the path."""
+    """Compiles the library into ``path`` (atomically); returns the path.
+
+    Three objects, compiled side by side: the TensorFlow binding
+    (``resample.cc``) for the baseline, and the kernel (``kernel.cc``) once
+    per level of :func:`_levels`; linked with the baseline objects first (a
+    template that two objects share is then taken from the baseline's)."""
+    import concurrent.futures
+
     import tensorflow as tf
 
     path = path or library_path()
-    compiler = _compiler()
-    if compiler is None:
+    cxx = compiler()
+    if cxx is None:
         raise RuntimeError("no C++ compiler (g++, c++ or clang++) on PATH")
     tf_dir = os.path.dirname(tf.__file__)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=os.path.dirname(path))
-    os.close(fd)
-    command = [compiler, *FLAGS, _SOURCE, "-o", tmp,
-               "-I" + os.path.join(_SOURCE_DIR, "stub"),
-               *tf.sysconfig.get_compile_flags(),
-               *tf.sysconfig.get_link_flags(),
-               "-l:libtensorflow_cc.so.2",
-               "-Wl,-rpath," + tf_dir]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode:
-            raise RuntimeError("building the native resampler failed:\n"
-                               + done.stderr[-4000:])
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(path)) as work:
+        objects = [os.path.join(work, "resample.o")]
+        commands = [[cxx, *FLAGS, "-c", _SOURCE, "-o", objects[0],
+                     "-I" + os.path.join(_SOURCE_DIR, "stub"),
+                     *tf.sysconfig.get_compile_flags()]]
+        for name, flags in _levels():
+            objects.append(os.path.join(work, f"kernel_{name}.o"))
+            commands.append([cxx, *FLAGS, *flags, "-c", _KERNEL_SOURCE,
+                             "-o", objects[-1],
+                             f"-DAL_KERNEL_SYMBOL=augment_layers_resample_"
+                             f"{name}"])
+        with concurrent.futures.ThreadPoolExecutor(len(commands)) as pool:
+            for future in [pool.submit(_run, c) for c in commands]:
+                future.result()
+        tmp = os.path.join(work, "resample.so")
+        _run([cxx, "-shared", "-pthread", *objects, "-o", tmp,
+              *tf.sysconfig.get_link_flags(), "-l:libtensorflow_cc.so.2",
+              "-Wl,-rpath," + tf_dir])
         os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     if verbose:
         print(f"built {path}")
     return path
@@ -151,12 +179,45 @@ def load():
             path = library_path()
             if not os.path.exists(path):
                 _build_once(path)
-            _state["module"] = tf.load_op_library(path)
+            module = tf.load_op_library(path)
+            if not _xla_kernel_ready():
+                raise RuntimeError(
+                    "TensorFlow made its XLA kernels before the library was "
+                    "loaded and the library could not add its own")
+            _state["module"] = module
+            _state["path"] = path
         except Exception as error:  # noqa: BLE001 - any failure: general path
             _state["error"] = error
             _state["module"] = None
         _state["tried"] = True
     return _state["module"]
+
+
+def _has_kernel(op, device):
+    from tensorflow.python.framework import kernels
+
+    return any(k.device_type == device
+               for k in kernels.get_registered_kernels_for_op(op).kernel)
+
+
+def _xla_kernel_ready():
+    """True where a jit-compiled function can hold the op: TensorFlow has not
+    made its XLA kernels yet (it makes ours with them), or it has and ours is
+    among them (``resample.cc`` adds it when the library is loaded after)."""
+    return (not _has_kernel("NoOp", "XLA_CPU_JIT")
+            or _has_kernel("AugmentLayersResample", "XLA_CPU_JIT"))
+
+
+def level():
+    """The kernel level this process runs ("x86-64-v3" or "generic"); None
+    where the library is unavailable."""
+    if load() is None:
+        return None
+    import ctypes
+
+    lib = ctypes.CDLL(_state["path"])
+    lib.augment_layers_native_level.restype = ctypes.c_char_p
+    return lib.augment_layers_native_level().decode()
 
 
 def load_if_built():

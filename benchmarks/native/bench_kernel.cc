@@ -4,7 +4,7 @@
 // steps, timed on the host's cores. For profiling the kernel (perf record)
 // and for A/B runs of a change to it.
 //
-//   g++ -std=c++17 -O3 -march=native -ffp-contract=off -fno-trapping-math \
+//   g++ -std=c++17 -O3 -march=x86-64-v3 -ffp-contract=off -fno-trapping-math \
 //       -fno-math-errno -pthread -I augment_layers/native \
 //       benchmarks/native/bench_kernel.cc -o /tmp/bench_kernel
 //   /tmp/bench_kernel [batch=8] [side=1024] [turned=1] [reps=20] [fresh=0]
