@@ -11,6 +11,7 @@ channels-first, XLA, a fit, a safe reload and tf.data.
 import keras
 import numpy as np
 import pytest
+from scipy import stats
 
 import augment_layers as al
 from tests.backend import BACKEND
@@ -66,35 +67,94 @@ def test_targets_follow_each_frame(rng):
     assert not np.allclose(moved[0], moved[1], atol=1e-2)
 
 
+def _mixup_partner(clip, mixed, clips):
+    """From the pixels alone: the clip ``p`` and the weights ``w`` (one
+    per frame) with ``mixed = w * clip + (1 - w) * clips[p]``, by least
+    squares against every candidate; ``(None, None)`` where ``mixed`` is
+    ``clip`` itself (to within a weight of 1e-3)."""
+    if np.allclose(mixed, clip, atol=1e-2, rtol=0):
+        return None, None
+    d = (clip - clips).astype("float64")  # (B, frames, H, W, C)
+    r = (mixed - clips).astype("float64")
+    axes = (2, 3, 4)
+    dd = np.maximum((d * d).sum(axis=axes), 1e-12)
+    w = (r * d).sum(axis=axes) / dd  # (B, frames)
+    residual = np.abs(r - w[..., None, None, None] * d).max(axis=(1, 2, 3,
+                                                                  4))
+    fits = np.flatnonzero(residual < 1e-2)
+    assert len(fits) >= 1, "not a mix of this clip and another"
+    if len(fits) > 1:  # a weight so near 1 that no partner shows
+        assert np.all(w[fits] > 0.999), (fits, w[fits])
+        return None, None
+    return int(fits[0]), w[fits[0]]
+
+
 @pytest.mark.parametrize("layer", [al.MixUp(1.0), al.CutMix(1.0)],
                          ids=["MixUp", "CutMix"])
 def test_mixing_mixes_whole_clips(rng, layer):
     """Each clip is mixed with one partner clip, by one weight (MixUp) or
-    one rectangle (CutMix) on every frame; labels per clip."""
-    clips = _clips(rng, (4, 3, 16, 16, 3))
-    labels = np.eye(4, dtype="float32")
+    one rectangle (CutMix) on every frame; labels per clip. The partner and
+    the weight or rectangle are read from the pixels, against the labels;
+    and mixing happened: with alpha = 1 (a uniform weight) and a random
+    partner, most clips get a partner and a weight away from 0 and 1."""
+    n, frames = 32, 3
+    clips = _clips(rng, (n, frames, 8, 10, 3))
+    labels = np.eye(n, dtype="float32")
     out = layer({"images": clips, "labels": labels}, training=True, seed=3)
     images, mixed = to_numpy(out["images"]), to_numpy(out["labels"])
-    assert mixed.shape == (4, 4)
-    for b in range(4):
+    assert images.shape == clips.shape and mixed.shape == (n, n)
+    np.testing.assert_allclose(mixed.sum(axis=1), 1.0, atol=1e-5)
+    partners, weights = [], []
+    for b in range(n):
         own = mixed[b, b]
-        others = [p for p in range(4) if p != b and mixed[b, p] > 0]
-        partner = others[0] if others else b
         if isinstance(layer, al.MixUp):
-            want = own * clips[b] + (1.0 - own) * clips[partner]
-            if partner == b:
-                want = clips[b]
-            np.testing.assert_allclose(images[b], want, atol=1e-2, rtol=0)
+            partner, w = _mixup_partner(clips[b], images[b], clips)
+            if partner is None:  # no partner, or a weight of 1
+                assert own > 1.0 - 1e-3, (b, mixed[b])
+                continue
+            assert partner != b
+            # One weight for every frame, the label's.
+            np.testing.assert_allclose(w, w[0], atol=1e-4, rtol=0)
+            np.testing.assert_allclose(w[0], own, atol=1e-4)
+            share = 1.0 - w[0]
         else:
-            pasted = np.all(images[b] == clips[partner], axis=-1) & ~np.all(
-                images[b] == clips[b], axis=-1)  # (frames, H, W)
-            kept = np.all(images[b] == clips[b], axis=-1)
-            assert np.all(pasted | kept)
-            for t in range(1, 3):
-                np.testing.assert_array_equal(pasted[t], pasted[0])
-            if partner != b:
-                np.testing.assert_allclose(pasted[0].mean(), 1.0 - own,
-                                           atol=1e-6)
+            changed = np.any(images[b] != clips[b], axis=-1)  # (frames,H,W)
+            if not changed.any():
+                assert own > 1.0 - 1e-6, (b, mixed[b])
+                continue
+            # The changed pixels all come from one other clip, unchanged.
+            sources = [p for p in range(n) if p != b and np.array_equal(
+                images[b][changed], clips[p][changed])]
+            assert len(sources) == 1, (b, sources)
+            partner = sources[0]
+            kept = ~changed
+            np.testing.assert_array_equal(images[b][kept], clips[b][kept])
+            # One rectangle, the same on every frame.
+            for t in range(1, frames):
+                np.testing.assert_array_equal(changed[t], changed[0])
+            rows = np.flatnonzero(changed[0].any(axis=1))
+            cols = np.flatnonzero(changed[0].any(axis=0))
+            assert changed[0][rows[0]:rows[-1] + 1,
+                              cols[0]:cols[-1] + 1].all()
+            assert changed[0].sum() == len(rows) * len(cols)
+            share = changed[0].mean()
+            np.testing.assert_allclose(own, 1.0 - share, atol=1e-6)
+        # The partner's label by the same weight, no other label.
+        np.testing.assert_allclose(mixed[b, partner], share, atol=1e-4)
+        others = np.delete(mixed[b], [b, partner])
+        np.testing.assert_array_equal(others, 0.0)
+        partners.append(partner)
+        weights.append(share)
+    # Mixing happened: a clip is left alone (no partner, or a weight or
+    # pasted share within 0.02 of 0 or 1) with a chance near 0.1 (1 / n
+    # for a fixed point of the permutation, about 0.04 for the weight);
+    # half of the 32 clips left alone has a chance near 1e-8.
+    assert len(weights) >= n // 2, weights
+    weights = np.asarray(weights)
+    assert np.sum((weights > 0.02) & (weights < 0.98)) >= n // 2, weights
+    assert len(set(partners)) == len(partners)  # a permutation
+    if isinstance(layer, al.MixUp):  # the weight is U(0, 1) (alpha = 1)
+        assert stats.kstest(weights, stats.uniform(0, 1).cdf).pvalue > 1e-6
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
+from scipy import stats
 
 import augment_layers as al
 from tests import reference as ref
@@ -52,21 +53,61 @@ def test_inference_equals_keras_resizing_with_crop_to_aspect_ratio(rng,
     np.testing.assert_allclose(ours, theirs, atol=0.05)
 
 
+def torchvision_crop_windows(rng, n, height, width, scale, ratio):
+    """torchvision's ``RandomResizedCrop.get_params``, the reference, written
+    out in NumPy for ``n`` images and without its rounding to whole pixels:
+    up to 10 candidates one after another (area ``U(scale)`` of the image,
+    log-uniform ratio), the first that fits, else a centre crop of the
+    nearest allowed ratio; the window placed uniformly."""
+    crop_w, crop_h = np.full(n, np.nan), np.full(n, np.nan)
+    done = np.zeros(n, bool)
+    for _ in range(10):
+        target = height * width * rng.uniform(*scale, n)
+        r = np.exp(rng.uniform(np.log(ratio[0]), np.log(ratio[1]), n))
+        cw, ch = np.sqrt(target * r), np.sqrt(target / r)
+        take = ~done & (cw <= width) & (ch <= height)
+        crop_w[take], crop_h[take] = cw[take], ch[take]
+        done |= take
+    in_ratio = width / height
+    fw = width if in_ratio <= ratio[1] else height * ratio[1]
+    fh = height if in_ratio >= ratio[0] else width / ratio[0]
+    crop_w[~done], crop_h[~done] = fw, fh
+    ux = np.where(done, rng.uniform(size=n), 0.5)
+    uy = np.where(done, rng.uniform(size=n), 0.5)
+    return {"x0": ux * (width - crop_w), "y0": uy * (height - crop_h),
+            "crop_width": crop_w, "crop_height": crop_h}
+
+
 def test_crops_draw_area_and_ratio_within_their_ranges():
-    layer = al.RandomResizedCrop(16, 16, scale=(0.2, 0.6), ratio=(0.5, 2.0),
-                                 seed=4)
+    h, w, n = 60, 80, 4000
+    scale, ratio = (0.2, 0.6), (0.5, 2.0)
+    layer = al.RandomResizedCrop(16, 16, scale=scale, ratio=ratio, seed=4)
     t = keras.tree.map_structure(to_numpy, layer.get_random_transformation(
-        (2000, 60, 80, 3)))
-    share = t["crop_width"] * t["crop_height"] / (60 * 80)
-    ratio = t["crop_width"] / t["crop_height"]
+        (n, h, w, 3)))
+    share = t["crop_width"] * t["crop_height"] / (h * w)
+    ratio_ = t["crop_width"] / t["crop_height"]
     assert np.all((share >= 0.2 - 1e-4) & (share <= 0.6 + 1e-4))
-    assert np.all((ratio >= 0.5 - 1e-4) & (ratio <= 2.0 + 1e-4))
+    assert np.all((ratio_ >= 0.5 - 1e-4) & (ratio_ <= 2.0 + 1e-4))
+    # Every window inside the image, on both sides.
     assert np.all(t["x0"] >= 0) and np.all(t["x0"] + t["crop_width"]
-                                           <= 80 + 1e-3)
+                                           <= w + 1e-3)
     assert np.all(t["y0"] >= 0) and np.all(t["y0"] + t["crop_height"]
-                                           <= 60 + 1e-3)
-    # Spread over the whole range, not stuck at one end.
-    assert share.min() < 0.25 and share.max() > 0.55
+                                           <= h + 1e-3)
+    # The distributions, against torchvision's loop (a large sample of it):
+    # the area share, the log ratio (some large crops of extreme ratio do
+    # not fit: the accepted ones are not uniform) and the place, uniform
+    # over the room left (each at p > 1e-6, beyond 5 sigma).
+    ref_t = torchvision_crop_windows(np.random.default_rng(0), 200_000, h, w,
+                                     scale, ratio)
+    ref_share = ref_t["crop_width"] * ref_t["crop_height"] / (h * w)
+    ref_ratio = ref_t["crop_width"] / ref_t["crop_height"]
+    assert stats.ks_2samp(share, ref_share).pvalue > 1e-6
+    assert stats.ks_2samp(np.log(ratio_), np.log(ref_ratio)).pvalue > 1e-6
+    for start, size, room in (("x0", "crop_width", w),
+                              ("y0", "crop_height", h)):
+        place = t[start] / (room - t[size])
+        assert stats.kstest(place, stats.uniform(0, 1).cdf).pvalue > 1e-6
+        assert place.min() < 0.01 and place.max() > 0.99  # both ends
 
 
 def test_no_fitting_candidate_falls_back_to_a_centre_crop():
