@@ -43,10 +43,11 @@ JAX_TESTS := tests/test_contract.py tests/test_reproducible.py \
 	tests/test_volumes.py
 TORCH_TESTS := $(JAX_TESTS) tests/test_resample.py tests/test_targets.py \
 	tests/test_fields.py
-# `make test` runs the generic contract on one layer case in
-# AL_LAYER_SAMPLE per test (a fixed sample spread over the layers) and
-# leaves out the tests marked slow (the long runs, the multi-process
-# engines); `make test-full` runs everything.
+# `make test` runs a sample of each test marked sampled(k) (tests/conftest.py:
+# every value of every parametrised axis, every layer case in some test, the
+# rest drawn from the commit, printed at the end) and leaves out the tests
+# marked slow; `make test-full` runs everything. AL_SHARD=i/n runs shard i of
+# n of whichever it is (CI: one shard of test-full per commit).
 test: $(DEV_STAMP)
 	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 AL_LAYER_SAMPLE=6 \
 		$(PYTEST) -m "not slow" --durations=15
