@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "resample_geometry.h"
+#include "thread_pool.h"
 
 namespace augment_layers {
 
@@ -677,21 +678,6 @@ static RowsFn Pick(const Geometry& g) {
   return g.uint8_source ? PickChannels<uint8_t>(g) : PickChannels<float>(g);
 }
 
-// The cores this process may run on (AUGMENT_LAYERS_NATIVE_THREADS caps it).
-static int Threads() {
-  static const int threads = [] {
-    int n = 1;
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) n = CPU_COUNT(&set);
-    if (const char* cap = std::getenv("AUGMENT_LAYERS_NATIVE_THREADS")) {
-      const int c = std::atoi(cap);
-      if (c > 0) n = std::min(n, c);
-    }
-    return std::max(1, n);
-  }();
-  return threads;
-}
-
 // Asks Linux to back a large output with 2 MiB pages. A batch's output is a
 // fresh allocation, mapped on first touch: in 4 KiB pages its faults cost
 // more than the resample itself (100 MB: 68 ms of faults, 14 ms in 2 MiB
@@ -711,8 +697,23 @@ static void PreferHugePages(void* data, size_t bytes) {
 #endif
 }
 
-// Splits the output rows over the cores; each row is computed by one thread
-// whatever the split, so the split never changes a value.
+// What the pool's threads need to compute a range of output rows.
+struct RowsJob {
+  RowsFn rows;
+  const void* images;
+  const float* matrices;
+  float* out;
+  const Geometry* g;
+};
+
+static void RunRows(const void* context, int64_t begin, int64_t end) {
+  const auto* job = static_cast<const RowsJob*>(context);
+  job->rows(job->images, job->matrices, job->out, *job->g, begin, end);
+}
+
+// Splits the output rows over the process's one pool of threads
+// (thread_pool.h); each row is computed by one thread whatever the split, so
+// the split never changes a value. A small batch runs on the calling thread.
 static void Resample(const void* images, const float* matrices, float* out,
                      const Geometry& g) {
   const RowsFn rows = Pick(g);
@@ -721,24 +722,20 @@ static void Resample(const void* images, const float* matrices, float* out,
                            sizeof(float));
   const int64_t total = g.batch * g.out_height;
   const int64_t pixels = total * g.out_width;
-  int64_t threads = std::min<int64_t>(Threads(), pixels / (1 << 15));
-  threads = std::max<int64_t>(1, std::min(threads, total));
-  if (threads == 1) {
+  static const int64_t cores = AllowedCores();
+  // Below 2^15 output pixels a core, handing rows over costs more than it
+  // saves (as before the pool).
+  const int64_t useful = std::min<int64_t>(cores, pixels / (1 << 15));
+  if (useful <= 1 || total <= 1) {
     rows(images, matrices, out, g, 0, total);
     return;
   }
-  std::vector<std::thread> workers;
-  workers.reserve(threads - 1);
-  for (int64_t t = 1; t < threads; ++t) {
-    const int64_t begin = total * t / threads;
-    const int64_t end = total * (t + 1) / threads;
-    workers.emplace_back(rows, images, matrices, out, std::cref(g), begin,
-                         end);
-  }
-  rows(images, matrices, out, g, 0, total / threads);
-  for (auto& w : workers) w.join();
+  // Four chunks a thread: a thread that meets slower rows (a turned image's
+  // scattered reads) leaves the rest to the others.
+  const int64_t chunk = std::max<int64_t>(1, total / (useful * 4));
+  const RowsJob job{rows, images, matrices, out, &g};
+  Pool::Get().Run(&RunRows, &job, total, chunk);
 }
-
 
 }  // namespace augment_layers
 

@@ -38,7 +38,8 @@ _SOURCE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)),
 _SOURCE = os.path.join(_SOURCE_DIR, "resample.cc")
 _KERNEL_SOURCE = os.path.join(_SOURCE_DIR, "kernel.cc")
 _HEADERS = [os.path.join(_SOURCE_DIR, name) for name in (
-    "resample_kernel.h", "resample_geometry.h", "kernel_entry.h")]
+    "resample_kernel.h", "resample_geometry.h", "kernel_entry.h",
+    "thread_pool.h")]
 # -fno-trapping-math lets floor and ceil be inlined (values unchanged);
 # -ffp-contract=off keeps every multiply-add the source does not fuse apart.
 # No -march=native: the framework binding is compiled for the architecture's
