@@ -49,7 +49,7 @@ TORCH_TESTS := $(JAX_TESTS) tests/test_resample.py tests/test_targets.py \
 # marked slow; `make test-full` runs everything. AL_SHARD=i/n runs shard i of
 # n of whichever it is (CI: one shard of test-full per commit).
 test: $(DEV_STAMP)
-	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 AL_LAYER_SAMPLE=6 \
+	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 AL_LAYER_SAMPLE=9 \
 		$(PYTEST) -m "not slow" --durations=15
 	KERAS_BACKEND=jax AL_LAYER_SAMPLE=9 \
 		$(PYTEST) -m "not tensorflow_only and not slow" $(JAX_TESTS)

@@ -18,7 +18,8 @@ from tests.helpers import FULL, ROOT  # noqa: E402
 # Seconds each file took in one `make test` run under TensorFlow (for the
 # order in which the two workers take the files; rough is enough).
 FILE_SECONDS = {
-    "tests.test_demo_cli_readme": 100, "tests.test_native": 70,
+    "tests.test_demo_cli_readme": 100, "tests.test_first_run": 90,
+    "tests.test_notebooks": 100, "tests.test_native": 70,
     "tests.test_contract": 60, "tests.test_targets": 55,
     "tests.test_fusion": 52, "tests.test_compiled_call": 50,
     "tests.test_volumes": 50, "tests.test_distributed": 50,
@@ -29,10 +30,11 @@ FILE_SECONDS = {
     "tests.test_properties": 30, "tests.test_reproducible": 24,
     "tests.test_reliability": 21, "tests.test_crop_perspective": 21,
     "tests.test_clips": 19, "tests.test_policies": 18,
-    "tests.test_parity": 15, "tests.test_notebooks": 13,
+    "tests.test_parity": 15, "tests.test_sampling": 40,
     "tests.test_erasing_mixing": 12, "tests.test_resample": 10}
 
-# One layer case in this many per generic-contract test (`make test`).
+# One layer case in this many per generic-contract test (`make test`; every
+# case still meets at least one test, see _sample).
 LAYER_SAMPLE = int(os.environ.get(
     "AL_LAYER_SAMPLE", "1" if BACKEND == "tensorflow" else "3"))
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.tensorflow_only
 
 # What `make test` runs on each backend (the Makefile's targets).
 RUNS = {
-    "tensorflow": (dict(AL_LAYER_SAMPLE="6", AL_PROPERTY_EXAMPLES="3"),
+    "tensorflow": (dict(AL_LAYER_SAMPLE="9", AL_PROPERTY_EXAMPLES="3"),
                    ["-m", "not slow"]),
     "jax": (dict(AL_LAYER_SAMPLE="9"),
             ["-m", "not tensorflow_only and not slow",
@@ -73,6 +73,7 @@ def test_the_sample_holds_every_axis_value_and_every_layer_case(
         f"layer cases no test runs: {set(full_cases) - set(sample_cases)}")
 
 
+@pytest.mark.slow
 def test_the_sample_moves_with_its_seed(tmp_path):
     env, args = RUNS["tensorflow"]
     args = [*args, "tests/test_contract.py", "tests/test_behaviour.py"]
@@ -87,6 +88,7 @@ def test_the_sample_moves_with_its_seed(tmp_path):
     assert key(a) != key(b)
 
 
+@pytest.mark.slow
 def test_the_shards_partition_the_full_suite(tmp_path):
     args = ["tests/test_contract.py", "tests/test_parity.py"]
     key = lambda row: row["id"]
