@@ -40,9 +40,10 @@ PYTEST := $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q -rs
 # reproducibility contract and the volumes (tf.data on every backend) under
 # JAX; under PyTorch (its own resampler) the resampler and the targets too.
 JAX_TESTS := tests/test_contract.py tests/test_reproducible.py \
-	tests/test_volumes.py
-TORCH_TESTS := $(JAX_TESTS) tests/test_resample.py tests/test_targets.py \
-	tests/test_fields.py
+	tests/test_volumes.py tests/test_native_jax.py
+TORCH_TESTS := tests/test_contract.py tests/test_reproducible.py \
+	tests/test_volumes.py tests/test_native_torch.py tests/test_resample.py \
+	tests/test_targets.py tests/test_fields.py
 # `make test` runs a sample of each test marked sampled(k) (tests/conftest.py:
 # every value of every parametrised axis, every layer case in some test, the
 # rest drawn from the commit, printed at the end) and leaves out the tests

@@ -171,16 +171,24 @@ def main(argv=None):
     if args.command == "build-native":
         from augment_layers.ops import native
 
-        reason = native.unavailable_reason()
-        if reason is None:
-            print(f"native resampler: {native.library_path()} "
-                  f"(level {native.level()})")
-            return 0
-        print(f"native resampler unavailable (the general XLA "
-              f"formulation runs, with the same bits): {reason}")
+        failed = False
+        for name, reason, path in (
+                ("TensorFlow", native.unavailable_reason, native.library_path),
+                ("JAX and PyTorch", native.ffi_unavailable_reason,
+                 native.ffi_library_path)):
+            why = reason()
+            if why is None:
+                print(f"native resampler for {name}: {path()} (level "
+                      f"{native.level()})")
+            else:
+                failed = True
+                print(f"native resampler for {name} unavailable (the general "
+                      f"formulation runs): {why}")
         # No compiler: nothing to fix here, the package works as it is. A
         # compiler whose build or load fails: a broken source, said loudly.
-        return 0 if native.compiler() is None or not native.enabled() else 1
+        if native.compiler() is None or not native.enabled():
+            return 0
+        return 1 if failed else 0
     try:
         if args.command == "demo":
             from augment_layers.demo import run_demo

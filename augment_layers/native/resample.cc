@@ -50,86 +50,17 @@ const XLA_FFI_Api* GetXlaFfiApi();  // exported by libtensorflow_framework
 }  // namespace ffi
 }  // namespace xla
 
-#include "kernel_entry.h"
 
 // ---------------------------------------------------------------- XLA FFI --
 
-namespace ffi = xla::ffi;
+#include "ffi_handler.h"
 
-// The rows of values that `steps` reads ('c' two, 's' and 'a' one each);
-// -1 for an unknown step.
-static int64_t StepRows(const std::string& steps) {
-  int64_t rows = 0;
-  for (char kind : steps) {
-    if (kind == 'c') {
-      rows += 2;
-    } else if (kind == 's' || kind == 'a') {
-      rows += 1;
-    } else {
-      return -1;
-    }
-  }
-  return rows;
-}
-
-static ffi::Error ResampleFfi(ffi::AnyBuffer images,
-                              ffi::Buffer<ffi::F32> matrices,
-                              ffi::Buffer<ffi::F32> values,
-                              ffi::ResultBuffer<ffi::F32> out,
-                              int32_t bilinear, int32_t fill_mode,
-                              float fill_value, int32_t projective,
-                              std::string_view steps_view) {
-  const auto in_dims = images.dimensions();
-  const auto m_dims = matrices.dimensions();
-  const auto v_dims = values.dimensions();
-  const auto out_dims = out->dimensions();
-  const std::string steps(steps_view);
-  if (images.element_type() != ffi::DataType::F32 &&
-      images.element_type() != ffi::DataType::U8) {
-    return ffi::Error::InvalidArgument(
-        "augment_layers resample: images float32 or uint8");
-  }
-  if (in_dims.size() != 4 || m_dims.size() != 3 || out_dims.size() != 4 ||
-      m_dims[2] != 3 || m_dims[0] != in_dims[0] ||
-      (m_dims[1] != 3 && (m_dims[1] != 2 || projective != 0))) {
-    return ffi::Error::InvalidArgument(
-        "augment_layers resample: images (B, H, W, C), matrices (B, 2|3, 3)");
-  }
-  if (v_dims.size() != 3 || v_dims[0] != in_dims[0] ||
-      v_dims[2] != in_dims[3] || v_dims[1] != StepRows(steps)) {
-    return ffi::Error::InvalidArgument(
-        "augment_layers resample: values (B, rows of the steps, C)");
-  }
-  augment_layers::Geometry g{in_dims[0],  in_dims[1],  in_dims[2],
-                             in_dims[3],  out_dims[1], out_dims[2],
-                             m_dims[1],   fill_mode,   bilinear != 0,
-                             projective != 0, fill_value};
-  g.steps = steps.c_str();
-  g.n_steps = static_cast<int32_t>(steps.size());
-  g.values = values.typed_data();
-  g.value_rows = v_dims[1];
-  g.uint8_source = images.element_type() == ffi::DataType::U8;
-  augment_layers::PickKernel()(images.untyped_data(), matrices.typed_data(),
-                               out->typed_data(), &g);
-  return ffi::Error::Success();
-}
-
-XLA_FFI_DEFINE_HANDLER(kAugmentLayersResample, ResampleFfi,
-                       ffi::Ffi::Bind()
-                           .Arg<ffi::AnyBuffer>()
-                           .Arg<ffi::Buffer<ffi::F32>>()
-                           .Arg<ffi::Buffer<ffi::F32>>()
-                           .Ret<ffi::Buffer<ffi::F32>>()
-                           .Attr<int32_t>("bilinear")
-                           .Attr<int32_t>("fill_mode")
-                           .Attr<float>("fill_value")
-                           .Attr<int32_t>("projective")
-                           .Attr<std::string_view>("steps"));
+using augment_layers::StepRows;
 
 static const bool kFfiRegistered = [] {
-  XLA_FFI_Error* error = ffi::Ffi::RegisterStaticHandler(
+  XLA_FFI_Error* error = xla::ffi::Ffi::RegisterStaticHandler(
       xla::ffi::GetXlaFfiApi(), "augment_layers_resample", "Host",
-      kAugmentLayersResample);
+      AugmentLayersResampleFfi);
   return error == nullptr;
 }();
 

@@ -165,9 +165,16 @@ def choose_formulation(images, matrices, output_size=None,
     a perspective over a batch given as 4-byte values, as for column
     strips) take the native CPU kernel (:mod:`augment_layers.ops.native`)
     where it could be built here. Both give the same bits
-    (``tests/test_native.py``), so the choice is one of speed alone."""
+    (``tests/test_native.py``), so the choice is one of speed alone. Under
+    JAX on a CPU the same kernel runs as an FFI custom call. Under PyTorch
+    the kernel, a custom op on CPU tensors, is the formulation of these
+    plans at every size (PyTorch's own, ``grid_sample``, computes other
+    coordinates: taking the kernel from a size on would give two results
+    for one plan); it computes what TensorFlow and JAX compute from the
+    same matrices (``test_native_jax.py``, ``test_native_torch.py``)."""
     formulation = "general"
-    if (active_backend() == "tensorflow"
+    framework = active_backend()
+    if (framework in ("tensorflow", "jax", "torch")
             and not isinstance(matrices, fields.SamplingMap)
             and backend.standardize_dtype(images.dtype) == "float32"
             and len(images.shape) == 4
@@ -175,8 +182,9 @@ def choose_formulation(images, matrices, output_size=None,
             and len(matrices.shape) == 3 and tuple(matrices.shape)[1:] in (
                 (2, 3), (3, 3))
             and (slanted_reads or _blends_by_pixels(images, interpolation))
-            and _large(images, output_size)
-            and _no_gpu() and native.load() is not None):
+            and (framework == "torch" or _large(images, output_size))
+            and _no_gpu(framework, images)
+            and native.available(framework)):
         formulation = "native"
     _FORMULATIONS_TAKEN.append(formulation)
     return formulation
@@ -214,7 +222,13 @@ def formulations_taken():
     return taken
 
 
-def _no_gpu():
+def _no_gpu(framework="tensorflow", images=None):
+    if framework == "torch":
+        return getattr(getattr(images, "device", None), "type", "cpu") == "cpu"
+    if framework == "jax":
+        import jax
+
+        return jax.default_backend() == "cpu"
     import tensorflow as tf
 
     return not tf.config.list_logical_devices("GPU")
