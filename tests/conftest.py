@@ -213,9 +213,9 @@ def _sample(config, items):
 
 @pytest.fixture
 def general_formulation(monkeypatch):
-    """The general XLA formulation of the resampler, for tests of its own
-    form (strips, gathers, index widths): the native CPU kernel is off, and
-    no trace made with it is reused."""
+    """The general formulation of the resampler, for tests of its own form
+    (strips, gathers, index widths; PyTorch's grid_sample, bands and lerp):
+    the native CPU kernel is off, and no trace made with it is reused."""
     from augment_layers.layers import executor
 
     monkeypatch.setenv("AUGMENT_LAYERS_NATIVE", "0")

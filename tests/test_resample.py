@@ -62,7 +62,7 @@ def test_bands_of_rows_match_scipy(rng, monkeypatch, fill_mode):
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
 @pytest.mark.parametrize("fill_mode", MODES)
 def test_fast_paths_equal_the_keras_ops_reference(
-        rng, monkeypatch, interpolation, fill_mode):
+        rng, monkeypatch, interpolation, fill_mode, general_formulation):
     """On PyTorch the resampler (for a batch with a NaN, or wrap, or
     nearest: grid_sample's cases are below) selects rows directly, blends
     with ``torch.lerp`` and works in bands of rows; on JAX it gathers with
@@ -100,7 +100,7 @@ def test_fast_paths_equal_the_keras_ops_reference(
 @pytest.mark.parametrize("case", ["affine", "projective", "resized",
                                   "float64"])
 def test_torch_grid_sample_equals_the_keras_ops_reference(
-        rng, monkeypatch, fill_mode, case):
+        rng, monkeypatch, fill_mode, case, general_formulation):
     """On PyTorch, finite float images resample bilinearly through
     ``grid_sample``: the same pixels as the keras.ops formulation up to
     the float32 rounding of its normalised coordinates (the first image's

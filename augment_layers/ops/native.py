@@ -611,6 +611,7 @@ def _resample_torch(images, matrices, interpolation, fill_mode, fill_value,
                     out_height, out_width, projective, value_steps):
     import torch
 
+    images, matrices = torch.as_tensor(images), torch.as_tensor(matrices)
     batch, _, _, channels = images.shape
     values, codes = _step_values(value_steps, batch, channels, "torch")
     if images.dtype != torch.uint8:
