@@ -163,3 +163,35 @@ def plan_units(layer):
 
 # `make test-full` (AL_FULL=1): the long sweeps; `make test` samples each.
 FULL = os.environ.get("AL_FULL") == "1"
+
+
+def resample_matrices(rng, batch, projective, rows=3):
+    """``(batch, rows, 3)`` float32 resample matrices for the formulation
+    tests: turns, zooms, shears and shifts, one far outside the image (the
+    fill modes' modulo), one exactly the identity."""
+    import numpy as np
+
+    out = []
+    for b in range(batch):
+        angle = rng.uniform(-0.8, 0.8)
+        sx, sy = rng.uniform(0.5, 1.6, 2)
+        m = np.array([[sx * np.cos(angle), -np.sin(angle) + rng.uniform(-.3, .3),
+                       rng.uniform(-20, 20)],
+                      [np.sin(angle), sy * np.cos(angle), rng.uniform(-20, 20)],
+                      [0.0, 0.0, 1.0]])
+        if b == 1:
+            m[:2, 2] += (700.0, -950.0)
+        if b == 2:
+            m = np.eye(3)
+        if projective and b != 2:
+            m[2, :2] = rng.uniform(-2e-3, 2e-3, 2)
+        out.append(m[:rows])
+    return np.asarray(out, "float32")
+
+
+def plan_id(plan):
+    """A resample plan's test id."""
+    return (f"{plan['interpolation']}-{plan['fill_mode']}-"
+            f"{'proj' if plan['projective'] else 'affine'}-"
+            f"{'resized' if plan['output_size'] else 'same'}-"
+            f"c{plan['channels']}")

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 import augment_layers as al
 from augment_layers.ops import color, native, resample
+from tests.helpers import plan_id, resample_matrices
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -35,27 +36,6 @@ def test_the_library_builds_and_loads_where_a_compiler_exists():
         pytest.skip(f"no C++ compiler on this host: {REASON}")
     assert REASON is None, f"the native resampler failed: {REASON}"
     assert native.level() in ("x86-64-v3", "generic")
-
-
-def _matrices(rng, batch, projective, rows=3):
-    """Turns, zooms, shears and shifts, one far outside the image (the
-    fill modes' modulo), one exactly the identity."""
-    out = []
-    for b in range(batch):
-        angle = rng.uniform(-0.8, 0.8)
-        sx, sy = rng.uniform(0.5, 1.6, 2)
-        m = np.array([[sx * np.cos(angle), -np.sin(angle) + rng.uniform(-.3, .3),
-                       rng.uniform(-20, 20)],
-                      [np.sin(angle), sy * np.cos(angle), rng.uniform(-20, 20)],
-                      [0.0, 0.0, 1.0]])
-        if b == 1:
-            m[:2, 2] += (700.0, -950.0)
-        if b == 2:
-            m = np.eye(3)
-        if projective and b != 2:
-            m[2, :2] = rng.uniform(-2e-3, 2e-3, 2)
-        out.append(m[:rows])
-    return np.asarray(out, "float32")
 
 
 PLANS = [dict(interpolation=i, fill_mode=f, projective=p, output_size=o,
@@ -100,11 +80,7 @@ STEP_KINDS = [(), ("scale", "clip"), ("shift", "clip", "scale", "clip"),
 
 @needs_native
 @pytest.mark.sampled(2)
-@pytest.mark.parametrize("plan", PLANS, ids=[
-    f"{p['interpolation']}-{p['fill_mode']}-"
-    f"{'proj' if p['projective'] else 'affine'}-"
-    f"{'resized' if p['output_size'] else 'same'}-c{p['channels']}"
-    for p in PLANS])
+@pytest.mark.parametrize("plan", PLANS, ids=[plan_id(p) for p in PLANS])
 def test_native_equals_the_general_formulation_bit_for_bit(plan):
     rng = np.random.default_rng(len(str(plan)))
     index = PLANS.index(plan)
@@ -113,7 +89,7 @@ def test_native_equals_the_general_formulation_bit_for_bit(plan):
     images = rng.uniform(0, 255, (5, 37, 64, plan["channels"])).astype(
         "uint8" if given_as_uint8 else "float32")
     rows = 3 if plan["projective"] or plan["channels"] % 2 else 2
-    matrices = _matrices(rng, 5, plan["projective"], rows)
+    matrices = resample_matrices(rng, 5, plan["projective"], rows)
     height, width = plan["output_size"] or (37, 64)
     # Each plan with a chain of colour steps applied by the kernel.
     steps = _steps(rng, 5, plan["channels"],

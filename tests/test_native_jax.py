@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.backend import BACKEND
+from tests.helpers import plan_id, resample_matrices
 
 pytestmark = pytest.mark.skipif(BACKEND != "jax",
                                 reason="the JAX binding (KERAS_BACKEND=jax)")
@@ -41,27 +42,6 @@ PLANS = [dict(interpolation=("bilinear", "nearest")[k % 2],
               channels=(3, 1, 4, 5)[(k + k // 4) % 4]) for k in range(8)]
 
 
-def _matrices(rng, batch, projective):
-    """Turns, zooms, shears and shifts, one far outside the image, one the
-    identity."""
-    out = []
-    for b in range(batch):
-        angle = rng.uniform(-0.8, 0.8)
-        sx, sy = rng.uniform(0.5, 1.6, 2)
-        m = np.array([[sx * np.cos(angle), -np.sin(angle) + rng.uniform(-.3, .3),
-                       rng.uniform(-20, 20)],
-                      [np.sin(angle), sy * np.cos(angle), rng.uniform(-20, 20)],
-                      [0.0, 0.0, 1.0]])
-        if b == 1:
-            m[:2, 2] += (700.0, -950.0)
-        if b == 2:
-            m = np.eye(3)
-        if projective and b != 2:
-            m[2, :2] = rng.uniform(-2e-3, 2e-3, 2)
-        out.append(m)
-    return np.asarray(out, "float32")
-
-
 def _general_formulation(fn):
     """``fn()`` with the native kernel off (and no trace made with it)."""
     os.environ["AUGMENT_LAYERS_NATIVE"] = "0"
@@ -79,16 +59,12 @@ def test_the_jax_library_builds_and_registers_where_a_compiler_exists():
 
 
 @needs_native
-@pytest.mark.parametrize("plan", PLANS, ids=[
-    f"{p['interpolation']}-{p['fill_mode']}-"
-    f"{'proj' if p['projective'] else 'affine'}-"
-    f"{'resized' if p['output_size'] else 'same'}-c{p['channels']}"
-    for p in PLANS])
+@pytest.mark.parametrize("plan", PLANS, ids=[plan_id(p) for p in PLANS])
 def test_native_equals_jaxs_general_formulation_bit_for_bit(plan):
     rng = np.random.default_rng(PLANS.index(plan))
     images = rng.uniform(0, 255, (5, 37, 64, plan["channels"])).astype(
         "float32")
-    matrices = _matrices(rng, 5, plan["projective"])
+    matrices = resample_matrices(rng, 5, plan["projective"])
     height, width = plan["output_size"] or (37, 64)
     steps = ((color.SCALE, jnp.asarray(rng.uniform(0.5, 1.5, 5),
                                        jnp.float32)),

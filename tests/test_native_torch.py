@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests.backend import BACKEND
+from tests.helpers import plan_id, resample_matrices
 
 pytestmark = pytest.mark.skipif(
     BACKEND != "torch", reason="the PyTorch binding (KERAS_BACKEND=torch)")
@@ -27,7 +28,7 @@ if BACKEND == "torch":
     from augment_layers.layers import executor
     from augment_layers.ops import color, native, resample
     from augment_layers.ops.dispatch import tensorflow_scope
-    from tests.test_native_jax import PLANS, _matrices
+    from tests.test_native_jax import PLANS
 
     REASON = native.ffi_unavailable_reason("torch")
     needs_native = pytest.mark.skipif(
@@ -56,17 +57,13 @@ def test_the_library_builds_and_loads_where_a_compiler_exists():
 
 
 @needs_native
-@pytest.mark.parametrize("plan", PLANS, ids=[
-    f"{p['interpolation']}-{p['fill_mode']}-"
-    f"{'proj' if p['projective'] else 'affine'}-"
-    f"{'resized' if p['output_size'] else 'same'}-c{p['channels']}"
-    for p in PLANS])
+@pytest.mark.parametrize("plan", PLANS, ids=[plan_id(p) for p in PLANS])
 def test_the_op_equals_xlas_general_formulation_bit_for_bit(plan):
     index = PLANS.index(plan)
     rng = np.random.default_rng(index)
     dtype = "uint8" if index % 2 else "float32"  # uint8 read as bytes
     images = rng.uniform(0, 255, (5, 37, 64, plan["channels"])).astype(dtype)
-    matrices = _matrices(rng, 5, plan["projective"])
+    matrices = resample_matrices(rng, 5, plan["projective"])
     height, width = plan["output_size"] or (37, 64)
     steps = ((color.SCALE, torch.tensor(rng.uniform(0.5, 1.5, 5),
                                         dtype=torch.float32)),
