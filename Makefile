@@ -50,11 +50,11 @@ TORCH_TESTS := tests/test_contract.py tests/test_reproducible.py \
 # marked slow; `make test-full` runs everything. AL_SHARD=i/n runs shard i of
 # n of whichever it is (CI: one shard of test-full per commit).
 test: $(DEV_STAMP)
-	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 AL_LAYER_SAMPLE=9 \
+	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 AL_LAYER_SAMPLE=12 \
 		$(PYTEST) -m "not slow" --durations=15
-	KERAS_BACKEND=jax AL_LAYER_SAMPLE=9 \
+	KERAS_BACKEND=jax AL_LAYER_SAMPLE=12 \
 		$(PYTEST) -m "not tensorflow_only and not slow" $(JAX_TESTS)
-	KERAS_BACKEND=torch AL_LAYER_SAMPLE=9 \
+	KERAS_BACKEND=torch AL_LAYER_SAMPLE=12 \
 		$(PYTEST) -m "not tensorflow_only and not slow" $(TORCH_TESTS)
 
 test-full: $(DEV_STAMP)
