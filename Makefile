@@ -44,17 +44,18 @@ JAX_TESTS := tests/test_contract.py tests/test_reproducible.py \
 TORCH_TESTS := tests/test_contract.py tests/test_reproducible.py \
 	tests/test_volumes.py tests/test_native_torch.py tests/test_resample.py \
 	tests/test_targets.py tests/test_fields.py
-# `make test` runs a sample of each test marked sampled(k) (tests/conftest.py:
-# every value of every parametrised axis, every layer case in some test, the
-# rest drawn from the commit, printed at the end) and leaves out the tests
-# marked slow; `make test-full` runs everything. AL_SHARD=i/n runs shard i of
+# `make test` runs a sample of each test marked sampled(k), one case in
+# k x AL_SAMPLE_SCALE (tests/conftest.py: every value of every parametrised
+# axis, every layer case in some test, the rest drawn from the commit,
+# printed at the end) and leaves out the tests marked slow (CONTRIBUTING.md
+# lists them); `make test-full` runs everything. AL_SHARD=i/n runs shard i of
 # n of whichever it is (CI: one shard of test-full per commit).
 test: $(DEV_STAMP)
-	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 AL_LAYER_SAMPLE=12 \
+	KERAS_BACKEND=tensorflow AL_PROPERTY_EXAMPLES=3 AL_LAYER_SAMPLE=12 AL_SAMPLE_SCALE=2 \
 		$(PYTEST) -m "not slow" --durations=15
-	KERAS_BACKEND=jax AL_LAYER_SAMPLE=12 \
+	KERAS_BACKEND=jax AL_LAYER_SAMPLE=12 AL_SAMPLE_SCALE=2 \
 		$(PYTEST) -m "not tensorflow_only and not slow" $(JAX_TESTS)
-	KERAS_BACKEND=torch AL_LAYER_SAMPLE=12 \
+	KERAS_BACKEND=torch AL_LAYER_SAMPLE=12 AL_SAMPLE_SCALE=2 \
 		$(PYTEST) -m "not tensorflow_only and not slow" $(TORCH_TESTS)
 
 test-full: $(DEV_STAMP)

@@ -18,25 +18,28 @@ from tests.helpers import FULL, ROOT  # noqa: E402
 # Seconds each file took in one `make test` run under TensorFlow (for the
 # order in which the two workers take the files; rough is enough).
 FILE_SECONDS = {
-    "tests.test_demo_cli_readme": 100, "tests.test_first_run": 90,
-    "tests.test_notebooks": 100, "tests.test_native": 70,
-    "tests.test_contract": 60, "tests.test_targets": 55,
-    "tests.test_fusion": 52, "tests.test_compiled_call": 50,
-    "tests.test_volumes": 50, "tests.test_distributed": 50,
-    "tests.test_xla": 46, "tests.test_fields": 45,
-    "tests.test_image_dropin": 37, "tests.test_release": 36,
-    "tests.test_tf_data": 31, "tests.test_custom_ops": 31,
-    "tests.test_keras_layers": 30, "tests.test_behaviour": 30,
-    "tests.test_properties": 30, "tests.test_reproducible": 24,
-    "tests.test_reliability": 21, "tests.test_crop_perspective": 21,
-    "tests.test_clips": 19, "tests.test_policies": 18,
-    "tests.test_parity": 15, "tests.test_sampling": 40,
-    "tests.test_erasing_mixing": 12, "tests.test_resample": 10}
+    "tests.test_targets": 90, "tests.test_volumes": 85,
+    "tests.test_demo_cli_readme": 70, "tests.test_properties": 55,
+    "tests.test_native": 45, "tests.test_keras_layers": 42,
+    "tests.test_fields": 37, "tests.test_image_dropin": 35,
+    "tests.test_behaviour": 34, "tests.test_fusion": 28,
+    "tests.test_compiled_call": 28, "tests.test_custom_ops": 25,
+    "tests.test_tf_data": 24, "tests.test_parity": 23,
+    "tests.test_reproducible": 22, "tests.test_contract": 20,
+    "tests.test_sampling": 18, "tests.test_policies": 17,
+    "tests.test_clips": 16, "tests.test_xla": 16, "tests.test_resample": 14,
+    "tests.test_distributed": 12, "tests.test_reliability": 11,
+    "tests.test_first_run": 10, "tests.test_erasing_mixing": 9,
+    "tests.test_migration": 9, "tests.test_notebooks": 1,
+    "tests.test_release": 1}
 
 # One layer case in this many per generic-contract test (`make test`; every
 # case still meets at least one test, see _sample).
 LAYER_SAMPLE = int(os.environ.get(
     "AL_LAYER_SAMPLE", "1" if BACKEND == "tensorflow" else "3"))
+# Every test's sampling interval times this (`make test`: 2; the coverage
+# rules of _sample hold whatever it is).
+SAMPLE_SCALE = int(os.environ.get("AL_SAMPLE_SCALE", "1"))
 
 
 @pytest.fixture
@@ -64,6 +67,8 @@ def pytest_collection_modifyitems(config, items):
     # hands out files in this order), so that no worker starts a long file
     # while the other has finished: the order only, never the tests.
     items.sort(key=lambda item: -FILE_SECONDS.get(item.module.__name__, 5))
+    # What the sample is drawn from (tests/test_sampling.py compares them).
+    config.al_before_sample = list(items)
     if not FULL:
         _sample(config, items)
     _shard(config, items)
@@ -143,15 +148,39 @@ def _axes(item):
     return out
 
 
+def spread_keys(item):
+    """The axes of ``item`` sampled across the run's tests rather than within
+    the test, each with the key it counts under: the layer cases (and 3-D
+    volume cases), and the axes its ``sampled`` marker declares with
+    ``spread=``: a tuple of axes naming a layer, or a dict mapping an axis to
+    the key it counts as (``{"name": "layer_case"}``: its values are layer
+    case ids) or to None (an axis that follows another, e.g. the factory
+    paired with a name). Each key meets at least one test of the run."""
+    marker = item.get_closest_marker("sampled")
+    declared = marker.kwargs.get("spread", {}) if marker is not None else {}
+    if not isinstance(declared, dict):
+        declared = {axis: axis for axis in declared}
+    out = {}
+    for axis, value in _axes(item).items():
+        if axis in SPREAD_AXES:
+            out[axis] = (axis, item.callspec.params[axis].id)
+        elif axis in declared:
+            out[axis] = declared[axis] and (declared[axis], value)
+    return out
+
+
 def _sample(config, items):
     """`make test`'s sample. A test marked ``sampled(k)`` keeps about one
-    case in k (one in ``AL_LAYER_SAMPLE x k`` for the generic contract,
-    parametrised by layer case), chosen so that:
+    case in ``k x AL_SAMPLE_SCALE`` (one in ``AL_LAYER_SAMPLE x k x
+    AL_SAMPLE_SCALE`` for the generic contract, parametrised by layer case),
+    chosen so that:
 
     - every value of every other parametrised axis of the test appears in
       the sample (each value meets at least one case);
-    - every layer case (and 3-D volume case) appears in at least one test of
-      the run, the least-met cases filling each test's quota first;
+    - every layer case (and 3-D volume case, and every value of an axis that
+      names a layer, ``sampled(k, spread=...)``, see spread_keys) appears in at least
+      one test of the run, the least-met cases filling each test's quota
+      first;
     - the rest of the quota is drawn from an order seeded by
       :data:`SAMPLE_SEED` and the test's name, so the sample moves with the
       commit and runs over time cover the whole product.
@@ -163,6 +192,8 @@ def _sample(config, items):
         if set(SPREAD_AXES) & set(getattr(item, "fixturenames", ())) \
                 and LAYER_SAMPLE > 1:
             every = LAYER_SAMPLE * (every or 1)
+        if every is not None:
+            every *= SAMPLE_SCALE
         if item.get_closest_marker("skip") is not None:
             continue  # skipped on this backend: counts for no coverage
         if every is not None and every > 1:
@@ -180,26 +211,22 @@ def _sample(config, items):
         # Every value of every axis of this test, spread axes aside.
         for item in members:
             values = {(axis, index) for axis, index in _axes(item).items()
-                      if axis not in SPREAD_AXES}
+                      if axis not in spread_keys(item)}
             if values - covered:
                 chosen.append(item)
                 covered |= values
         # Then the least-met layer cases, then the seeded order.
         rest = [item for item in members if item not in chosen]
         rest.sort(key=lambda item: sum(
-            met[(axis, index)] for axis, index in _axes(item).items()
-            if axis in SPREAD_AXES))
+            met[key] for key in spread_keys(item).values() if key))
         chosen += rest[:max(0, quota - len(chosen))]
         for item in chosen:
-            for axis, index in _axes(item).items():
-                if axis in SPREAD_AXES:
-                    met[(axis, index)] += 1
+            met.update(key for key in spread_keys(item).values() if key)
         kept.update(chosen)
     # A layer case the quotas left out still meets one test.
     for key in sorted(groups):
         for item, _ in groups[key]:
-            spread = [(axis, value) for axis, value in _axes(item).items()
-                      if axis in SPREAD_AXES]
+            spread = [key for key in spread_keys(item).values() if key]
             if spread and any(met[s] == 0 for s in spread):
                 kept.add(item)
                 met.update(spread)

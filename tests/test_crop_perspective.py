@@ -166,6 +166,7 @@ def test_fused_crop_equals_the_layers_one_by_one(rng):
     np.testing.assert_allclose(out, expected, atol=0.3)
 
 
+@pytest.mark.slow
 def test_crop_config_and_safe_mode_file_round_trip(rng, tmp_path):
     layer = al.RandomResizedCrop(24, 24, scale=(0.3, 0.9), ratio=(0.8, 1.25),
                                  seed=2, bounding_box_format="xyxy")

@@ -217,6 +217,7 @@ def test_multi_worker_strategy_workers_draw_their_own_parameters(tmp_path):
                 np.testing.assert_array_equal(w[f"{part}/a"], w[f"{part}/b"])
 
 
+@pytest.mark.slow
 @tensorflow_only
 def test_mirrored_strategy_replicas_augment_differently():
     out = run_python("""
@@ -268,6 +269,7 @@ def test_mirrored_strategy_replicas_augment_differently():
 
 
 # -- keras.distribution: DataParallel over four JAX host devices ---------------
+@pytest.mark.slow
 @tensorflow_only
 def test_jax_data_parallel_devices_draw_their_own_parameters():
     out = run_python("""

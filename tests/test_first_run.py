@@ -71,6 +71,7 @@ def _prebuilt(tmp_path):
     return cache
 
 
+@pytest.mark.slow
 @needs_native
 def test_first_jit_compiled_fit_at_224_builds_and_takes_the_kernel(tmp_path):
     out = _run(GENERAL + """

@@ -167,6 +167,7 @@ def test_augment_bad_arguments():
                     al.RandomShift(0.1, data_format="channels_last")])
 
 
+@pytest.mark.slow
 def test_every_kind_of_child_saves_and_loads_in_safe_mode(rng, tmp_path):
     children = [
         al.RandomRotation(10, seed=1), al.RandomShift(0.1, 0.1, seed=2),

@@ -240,6 +240,7 @@ print(json.dumps(sorted(set(resample.formulations_taken()))))
 """
 
 
+@pytest.mark.slow
 @needs_native
 def test_same_seed_same_bits_with_the_native_formulation_or_without(
         tmp_path):

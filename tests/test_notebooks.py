@@ -25,6 +25,7 @@ def test_there_are_five_notebooks():
 
 # (`make test` runs one of them from scratch; every notebook's committed
 # outputs are checked below.)
+@pytest.mark.slow
 @pytest.mark.sampled(4)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
 def test_notebook_executes(path, monkeypatch):

@@ -67,7 +67,7 @@ def saturation_without_rgb(cls, kwargs, x, data_format):
         channels != 3) and x.shape[0] > 0
 
 
-@pytest.mark.sampled(8)
+@pytest.mark.sampled(8, spread=("name",))
 @pytest.mark.parametrize("name", sorted(S.LAYERS))
 def test_layer_properties(name):
     examples = POLICY_EXAMPLES if name in S.POLICIES else EXAMPLES
@@ -92,7 +92,7 @@ def test_layer_properties(name):
     check()
 
 
-@pytest.mark.sampled(6)
+@pytest.mark.sampled(6, spread=("name",))
 @pytest.mark.parametrize("name", sorted(S.LAYERS))
 @pytest.mark.parametrize("shape", [(2, 300, 500, 4), (1, 1, 1, 1), (0, 5, 7, 3)])
 def test_extreme_sizes(name, shape):

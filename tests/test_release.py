@@ -13,7 +13,8 @@ import pytest
 
 from tests.helpers import ROOT
 
-pytestmark = pytest.mark.tensorflow_only
+# Builds a wheel and a virtual environment (half a minute): the full suite.
+pytestmark = [pytest.mark.tensorflow_only, pytest.mark.slow]
 
 # The files a wheel is built from: nothing else of the repository.
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "NOTICE",

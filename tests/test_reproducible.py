@@ -45,9 +45,10 @@ def _traced(layer, x):
 LARGE_IN_FAST = {"Augment", "RandomRotation"}
 
 
-# Every layer in `make test-full`, one in two in `make test`; the fused
-# pipeline always.
-@pytest.mark.sampled(4)
+# Every layer in `make test-full`; in `make test`, a share drawn with the
+# layer cases (a layer case met by another test of the run may be left out
+# here); the fused pipeline always.
+@pytest.mark.sampled(4, spread={"name": "layer_case", "make": None})
 @pytest.mark.parametrize("name,make", CASES[:-1], ids=[i for i, _ in
                                                        CASES[:-1]])
 def test_same_seed_same_bits_however_called(name, make, rng):

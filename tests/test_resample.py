@@ -229,6 +229,7 @@ def test_column_strips_equal_row_order_and_scipy(
                                        rtol=0)
 
 
+@pytest.mark.slow
 @backend.tensorflow_only
 def test_column_strips_are_taken_only_where_they_pay(rng, monkeypatch,
                                                     general_formulation):

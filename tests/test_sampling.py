@@ -17,13 +17,29 @@ pytestmark = pytest.mark.tensorflow_only
 
 # What `make test` runs on each backend (the Makefile's targets).
 RUNS = {
-    "tensorflow": (dict(AL_LAYER_SAMPLE="12", AL_PROPERTY_EXAMPLES="3"),
+    "tensorflow": (dict(AL_LAYER_SAMPLE="12", AL_SAMPLE_SCALE="2",
+                        AL_PROPERTY_EXAMPLES="3"),
                    ["-m", "not slow"]),
-    "jax": (dict(AL_LAYER_SAMPLE="12"),
+    "jax": (dict(AL_LAYER_SAMPLE="12", AL_SAMPLE_SCALE="2"),
             ["-m", "not tensorflow_only and not slow",
              "tests/test_contract.py", "tests/test_reproducible.py",
              "tests/test_volumes.py"]),
 }
+
+
+def test_these_are_the_makefiles_settings():
+    """RUNS is what `make test` runs: each backend's line of the recipe sets
+    these variables."""
+    makefile = open(os.path.join(ROOT, "Makefile")).read()
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0].replace(
+        "\\\n", " ")
+    lines = {line.split("KERAS_BACKEND=")[1].split()[0]: line
+             for line in recipe.splitlines() if "KERAS_BACKEND=" in line}
+    for backend, (env, args) in RUNS.items():
+        for key, value in env.items():
+            assert f"{key}={value}" in lines[backend].split(), (backend, key)
+        for arg in args[2:]:
+            assert arg in makefile, (backend, arg)
 
 
 def _collect(tmp_path, backend, env, args, name):
@@ -37,7 +53,7 @@ def _collect(tmp_path, backend, env, args, name):
                     "-p", "no:cacheprovider", "-p", "tests.collected_cases",
                     *args], cwd=ROOT, env=full_env, check=True,
                    capture_output=True, timeout=300)
-    return json.loads(out.read_text())
+    return json.loads(out.read_text())["kept"]
 
 
 def _values(rows):
@@ -46,10 +62,9 @@ def _values(rows):
     cases = collections.Counter()
     for row in rows:
         for axis, value in row["axes"].items():
-            if axis in ("layer_case", "volume_case"):
-                cases[(axis, value)] += 1
-            else:
-                values[row["test"]][axis].add(value)
+            values[row["test"]][axis].add(value)
+        for axis, value in row["cases"]:  # layer cases, axes naming layers
+            cases[(axis, value)] += 1
     return values, cases
 
 
@@ -58,9 +73,10 @@ def _values(rows):
 def test_the_sample_holds_every_axis_value_and_every_layer_case(
         tmp_path, backend):
     env, args = RUNS[backend]
-    full = _collect(tmp_path, backend, dict(env, AL_FULL="1"), args, "full")
+    # One collection: what the run keeps, and what it drew that from.
     sample = _collect(tmp_path, backend, dict(env, AL_SAMPLE_SEED="abc"),
                       args, "sample")
+    full = json.loads((tmp_path / "sample.json").read_text())["drawn_from"]
     assert len(sample) < len(full)  # it is a sample
     full_values, full_cases = _values(full)
     sample_values, sample_cases = _values(sample)

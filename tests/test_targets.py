@@ -75,7 +75,7 @@ def call(layer, data, training=True):
 
 
 # -- masks -------------------------------------------------------------------
-@pytest.mark.sampled(5)
+@pytest.mark.sampled(5, spread=("name",))
 @pytest.mark.parametrize("fill_mode", MODES)
 @pytest.mark.parametrize("name", EVERY)
 def test_mask_equal_to_a_channel_follows_the_nearest_resampled_image(
@@ -139,7 +139,7 @@ BOX_CASES = ["RandomRotation", "RandomShear", "RandomZoomAspect_aspect",
              "RandomAffine", "Augment", *resizing_layers()]
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(2, spread=("name",))
 @pytest.mark.parametrize("name", BOX_CASES)
 def test_boxes_agree_with_the_tight_box_of_their_moved_mask(rng, name):
     batch, n = 6, 3
@@ -301,7 +301,7 @@ def test_boxes_are_clipped_to_the_image():
 
 
 # -- keypoints -----------------------------------------------------------------
-@pytest.mark.sampled(4)
+@pytest.mark.sampled(4, spread=("name",))
 @pytest.mark.parametrize("name", EVERY)
 def test_keypoint_stays_on_its_blobs_centroid(rng, name):
     batch = 6
@@ -392,7 +392,7 @@ def test_colour_layers_ops_and_standardisation_pass_targets_through(
                                   data["bounding_boxes"]["boxes"])
 
 
-@pytest.mark.sampled(2)
+@pytest.mark.sampled(2, spread=("name",))
 @pytest.mark.parametrize("name", NAMES)
 def test_geometric_dict_keeps_structure_and_inference_is_identity(rng, name):
     data = full_dict(rng)

@@ -6,6 +6,7 @@ layers switch that off, ours do not.
 
 import keras
 import numpy as np
+import pytest
 
 from tests import layer_cases
 from tests.backend import jit_layer_call
@@ -25,6 +26,7 @@ STACKED = [case for case in layer_cases.CASES
                               "RandomGridDistortion")]
 
 
+@pytest.mark.slow
 def test_all_layers_stacked_under_xla(rng):
     stack = keras.Sequential([keras.Input((32, 32, 3))] + [
         case.make(seed=i) for i, case in enumerate(STACKED)])
