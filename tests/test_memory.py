@@ -79,10 +79,13 @@ def test_freed_buffers_are_reused_instead_of_faulted_in_again():
     r = json.loads(done.stdout.strip().splitlines()[-1])
     pages = 24 * 384 * 384 * 3 * 4 / 4096  # the output's 4 KiB pages
     assert r["made"] is True
-    # By default every call faults in at least its 42 MB output again.
-    assert r["default"] >= 0.9 * pages, r
-    # Kept: the freed output's pages are reused.
-    assert r["kept"] < 0.1 * pages, r
+    # By default every call faults its 42 MB output in again: one fault a
+    # 4 KiB page, or far fewer where the kernel maps it in huge pages
+    # (madvise'd transparent huge pages: 1,321 a call on a Linux 6.18 host).
+    assert r["default"] >= 200, r
+    # Kept: the freed output's pages are reused; a tenth of the default's
+    # faults at most, and of the output's pages.
+    assert r["kept"] < 0.1 * min(pages, r["default"]), r
     # A setting of memory, not of results: the same seeds give the same
     # images as before it.
     assert r["same"]
